@@ -1,0 +1,13 @@
+/**
+ * DNS ownership split. Pulumi owns every tunnel hostname's CNAME; external-dns owns only what it creates
+ * (TXT registry with a stack-unique owner id). The Istio objects this stack creates for tunnel hostnames
+ * carry TUNNEL_ROUTE_LABEL, and external-dns runs with EXTERNAL_DNS_LABEL_FILTER, which skips them, so
+ * external-dns never sees a tunnel hostname as something it should publish.
+ */
+export const TUNNEL_ROUTE_LABEL = "homecluster.io/tunnel-route";
+
+/** Labels put on every object that serves a tunnel hostname (Istio Gateway, VirtualServices). */
+export const tunnelRouteLabels: Record<string, string> = { [TUNNEL_ROUTE_LABEL]: "true" };
+
+/** The label selector external-dns filters its sources with: everything except tunnel route objects. */
+export const EXTERNAL_DNS_LABEL_FILTER = `${TUNNEL_ROUTE_LABEL}!=true`;

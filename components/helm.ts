@@ -1,0 +1,75 @@
+/**
+ * The one way this stack installs a chart: a real Helm release (hooks, `helm list`, rollback) that rolls
+ * itself back on failure, waits for readiness, and keeps a bounded history. Every component uses it, so the
+ * release settings are decided here once.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+
+/** Plain JSON-like Helm values. */
+export type HelmValues = { [key: string]: unknown };
+
+export interface ChartReleaseArgs {
+  /** Release name, as `helm list` shows it. */
+  releaseName: string;
+  chart: string;
+  version: string;
+  repo: string;
+  namespace: string;
+  /** Create the namespace when missing. Default: false (the stack creates namespaces it needs explicitly). */
+  createNamespace?: boolean;
+  values: pulumi.Input<HelmValues>;
+  /** Seconds Helm waits for the release to become ready. Default: 600. */
+  timeout?: number;
+}
+
+/** Release settings every chart shares: atomic upgrades, cleanup on failure, bounded history. */
+export const RELEASE_DEFAULTS = {
+  atomic: true,
+  cleanupOnFail: true,
+  maxHistory: 5,
+  timeout: 600,
+} as const;
+
+export function chartRelease(
+  name: string,
+  args: ChartReleaseArgs,
+  opts: pulumi.CustomResourceOptions,
+): k8s.helm.v3.Release {
+  return new k8s.helm.v3.Release(
+    name,
+    {
+      name: args.releaseName,
+      chart: args.chart,
+      version: args.version,
+      repositoryOpts: { repo: args.repo },
+      namespace: args.namespace,
+      createNamespace: args.createNamespace ?? false,
+      values: args.values,
+      atomic: RELEASE_DEFAULTS.atomic,
+      cleanupOnFail: RELEASE_DEFAULTS.cleanupOnFail,
+      maxHistory: RELEASE_DEFAULTS.maxHistory,
+      timeout: args.timeout ?? RELEASE_DEFAULTS.timeout,
+    },
+    opts,
+  );
+}
+
+function isPlainObject(value: unknown): value is HelmValues {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Deep-merges Helm values: objects merge key by key, anything else (lists included, as Helm does) is
+ * replaced by the later value. Inputs are not modified.
+ */
+export function deepMerge(...layers: HelmValues[]): HelmValues {
+  const out: HelmValues = {};
+  for (const layer of layers) {
+    for (const [key, value] of Object.entries(layer)) {
+      const current = out[key];
+      out[key] = isPlainObject(current) && isPlainObject(value) ? deepMerge(current, value) : structuredClone(value);
+    }
+  }
+  return out;
+}
