@@ -212,13 +212,17 @@ const configSchema = z.strictObject({
 });
 type ParsedConfig = z.infer<typeof configSchema>;
 
-/** Keys whose stack value is a JSON object or list (Pulumi passes those as JSON text). */
-const STRUCTURED_KEYS = new Set(["network", "versions", "cilium", "istio", "routes", "tunnel", "externalDns"]);
 /** Secret keys: read only through `getSecret`, never as plain values. */
 export const SECRET_KEYS = {
   cloudflareApiToken: "cloudflareApiToken",
   externalDnsApiToken: "externalDnsApiToken",
 } as const;
+
+/** Every config key this stack reads, plain and secret (Pulumi.yaml declares exactly these). */
+export const CONFIG_KEYS: readonly string[] = [...Object.keys(configSchema.shape), ...Object.values(SECRET_KEYS)];
+
+/** Keys whose stack value is a JSON object or list (Pulumi passes those as JSON text). */
+const STRUCTURED_KEYS = new Set(["network", "versions", "cilium", "istio", "routes", "tunnel", "externalDns"]);
 
 // ---------------------------------------------------------------------------------------------------------
 // Routes
@@ -462,7 +466,7 @@ function readRaw(
 ): { raw: Record<string, unknown>; issues: ConfigIssue[] } {
   const issues: ConfigIssue[] = [];
   const raw: Record<string, unknown> = {};
-  const known = new Set([...Object.keys(configSchema.shape), ...Object.values(SECRET_KEYS)]);
+  const known = new Set(CONFIG_KEYS);
   for (const fullKey of allKeys) {
     const [namespace, key] = fullKey.split(":");
     if (namespace === PROJECT && key !== undefined && !known.has(key)) {
@@ -471,7 +475,8 @@ function readRaw(
   }
   for (const key of Object.keys(configSchema.shape)) {
     const text = get(`${PROJECT}:${key}`);
-    if (text === undefined) continue;
+    // Pulumi.yaml gives optional keys an empty default (the CLI requires declared keys without one).
+    if (text === undefined || text === "") continue;
     if (!STRUCTURED_KEYS.has(key)) {
       raw[key] = text;
       continue;
@@ -531,8 +536,10 @@ export function loadConfig(): HomeclusterConfig {
   const { raw, issues } = readRaw(pulumi.runtime.getConfig, Object.keys(pulumi.runtime.allConfig()));
   if (issues.length > 0) throw new ConfigError(issues);
   // Presence is checked without reading the value, so a missing secret is a config error, not a stack trace.
-  const secret = (key: string) =>
-    pulumi.runtime.getConfig(`${PROJECT}:${key}`) === undefined ? undefined : cfg.requireSecret(key);
+  const secret = (key: string) => {
+    const value = pulumi.runtime.getConfig(`${PROJECT}:${key}`);
+    return value === undefined || value === "" ? undefined : cfg.requireSecret(key);
+  };
   return parseConfig(
     raw,
     {

@@ -87,6 +87,18 @@ export function stackConfig(): ConfigValues {
   return Object.fromEntries(Object.entries(file.config).map(([k, v]) => [k.replace(/^homecluster:/, ""), v]));
 }
 
+/** The defaults Pulumi.yaml declares, which the CLI applies to keys the stack leaves unset. */
+export function projectDefaults(): ConfigValues {
+  const project = parseYaml(fs.readFileSync(path.join(PROJECT_ROOT, "Pulumi.yaml"), "utf8")) as {
+    config: Record<string, { default?: unknown }>;
+  };
+  return Object.fromEntries(
+    Object.entries(project.config)
+      .filter(([, declaration]) => declaration.default !== undefined)
+      .map(([key, declaration]) => [key.replace(/^homecluster:/, ""), declaration.default]),
+  );
+}
+
 export interface RunOptions {
   /** Keys to set or replace (whole values) on top of the committed config; `undefined` unsets a key. */
   config?: ConfigValues;
@@ -151,6 +163,9 @@ function mockCall(token: string, inputs: Record<string, any>): Record<string, un
   }
 }
 
+/** What the latest run registered, kept for runs that fail. */
+let lastRegistered: RecordedResource[] = [];
+
 function toConfigString(value: unknown): string {
   return typeof value === "string" ? value : JSON.stringify(value);
 }
@@ -161,6 +176,7 @@ function toConfigString(value: unknown): string {
  */
 export async function runProgram(options: RunOptions = {}): Promise<ProgramRun> {
   const resources: RecordedResource[] = [];
+  lastRegistered = resources;
   const calls: RecordedCall[] = [];
   const monitorPrototype = MockMonitor.prototype as any;
   const originalRegister = monitorPrototype.__homeclusterOriginal ?? monitorPrototype.registerResource;
@@ -198,7 +214,7 @@ export async function runProgram(options: RunOptions = {}): Promise<ProgramRun> 
     options.preview ?? false,
   );
 
-  const merged: ConfigValues = { ...stackConfig(), ...options.config };
+  const merged: ConfigValues = { ...projectDefaults(), ...stackConfig(), ...options.config };
   const secrets = options.secrets ?? { cloudflareApiToken: TEST_API_TOKEN };
   const all: Record<string, string> = {};
   for (const [key, value] of Object.entries({ ...merged, ...secrets })) {
@@ -239,12 +255,12 @@ export async function runProgram(options: RunOptions = {}): Promise<ProgramRun> 
   };
 }
 
-/** Runs the program expecting it to fail; returns the error. */
-export async function runProgramError(options: RunOptions = {}): Promise<Error> {
+/** Runs the program expecting it to fail; returns the error and what was registered before it. */
+export async function runProgramError(options: RunOptions = {}): Promise<Error & { registered: RecordedResource[] }> {
   try {
     await runProgram(options);
   } catch (error) {
-    return error as Error;
+    return Object.assign(error as Error, { registered: [...lastRegistered] });
   }
   throw new Error("expected the program to fail, but it ran");
 }

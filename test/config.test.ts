@@ -1,0 +1,310 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { describe, expect, it } from "vitest";
+import { parse as parseYaml } from "yaml";
+import { CONFIG_KEYS, ConfigError, normaliseRoutes, parseConfig, SECRET_KEYS, type HomeclusterConfig } from "../config";
+import { defaultVersions } from "../components/versions";
+import { PROJECT_ROOT, projectDefaults, runProgramError, stackConfig, type ConfigValues } from "./harness";
+
+const token = { cloudflareApiToken: pulumi.output("token") };
+
+function parse(overrides: ConfigValues = {}): HomeclusterConfig {
+  const raw: ConfigValues = { ...stackConfig(), ...overrides };
+  for (const [key, value] of Object.entries(raw)) if (value === undefined) delete raw[key];
+  return parseConfig(raw, token, "homecluster");
+}
+
+/** Parses with the committed config plus `overrides`, expecting failure; returns the message. */
+function failure(overrides: ConfigValues, secrets: Parameters<typeof parseConfig>[1] = token): string {
+  const raw: ConfigValues = { ...stackConfig(), ...overrides };
+  for (const [key, value] of Object.entries(raw)) if (value === undefined) delete raw[key];
+  try {
+    parseConfig(raw, secrets, "homecluster");
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error).toBeInstanceOf(pulumi.RunError);
+    return (error as Error).message;
+  }
+  throw new Error("expected the config to be rejected");
+}
+
+const committed = stackConfig();
+const cilium = committed.cilium as Record<string, unknown>;
+const network = committed.network as Record<string, unknown>;
+
+describe("the committed config", () => {
+  it("loads with defaults applied in one place", () => {
+    const config = parse();
+    expect(config.distribution).toBe("talos");
+    expect(config.cilium.k8sServiceHost).toBe("localhost");
+    expect(config.cilium.k8sServicePort).toBe(7445);
+    expect(config.cilium.k8sClientRateLimit).toEqual({ qps: 30, burst: 60 });
+    expect(config.versions).toEqual(defaultVersions);
+    expect(config.istio.defaultDeny).toBe(true);
+    expect(config.istio.allowSameNamespace).toBe(true);
+    expect(config.tunnel).toMatchObject({
+      name: "homecluster",
+      protect: true,
+      cloudflared: { replicas: 2, protocol: "http2" },
+    });
+    expect(config.externalDns).toMatchObject({ policy: "sync", proxied: true, txtOwnerId: "homecluster-homecluster" });
+  });
+
+  it("normalises routes: relative, apex, direct", () => {
+    expect(parse().routes).toEqual([
+      {
+        kind: "gateway",
+        hostname: "grafana.example.com",
+        name: "grafana",
+        configKey: "homecluster:routes[0]",
+        service: "grafana",
+        namespace: "monitoring",
+        port: 80,
+      },
+      {
+        kind: "gateway",
+        hostname: "jellyfin.example.com",
+        name: "jellyfin",
+        configKey: "homecluster:routes[1]",
+        service: "jellyfin",
+        namespace: "media",
+        port: 8096,
+      },
+      {
+        kind: "gateway",
+        hostname: "example.com",
+        name: "apex",
+        configKey: "homecluster:routes[2]",
+        service: "homepage",
+        namespace: "media",
+        port: 3000,
+      },
+      {
+        kind: "direct",
+        hostname: "ssh.example.com",
+        name: "ssh",
+        configKey: "homecluster:routes[3]",
+        origin: "ssh://bastion.infra.svc.cluster.local:22",
+      },
+    ]);
+  });
+
+  it("overrides a pinned version from config", () => {
+    expect(parse({ versions: { cilium: "1.20.1" } }).versions).toEqual({ ...defaultVersions, cilium: "1.20.1" });
+  });
+
+  it("defaults the API port to 6443 off Talos and takes the host from config", () => {
+    const config = parse({ distribution: "kubeadm", cilium: { ...cilium, k8sServiceHost: "192.168.1.10" } });
+    expect(config.cilium.k8sServiceHost).toBe("192.168.1.10");
+    expect(config.cilium.k8sServicePort).toBe(6443);
+  });
+});
+
+describe("normaliseRoutes", () => {
+  it("accepts the wildcard and absolute hostnames within the domain", () => {
+    const { routes, issues } = normaliseRoutes(
+      [
+        { host: "*", service: "fallback", namespace: "web", port: 80 },
+        { host: "a.b.example.com", service: "ab", namespace: "web", port: 80 },
+      ],
+      "example.com",
+    );
+    expect(issues).toEqual([]);
+    expect(routes.map((r) => [r.hostname, r.name])).toEqual([
+      ["*.example.com", "wildcard"],
+      ["a.b.example.com", "a-b"],
+    ]);
+  });
+});
+
+describe("bad config fails with one message naming the key", () => {
+  const cases: [string, ConfigValues, RegExp][] = [
+    ["a bad domain", { domain: "https://example.com" }, /homecluster:domain: must be a lower-case DNS name/],
+    [
+      "a bad CIDR in the LB pool",
+      { cilium: { ...cilium, lbPool: [{ cidr: "192.168.1.300/28" }] } },
+      /homecluster:cilium\.lbPool\[0\]\.cidr: must be a network in CIDR form/,
+    ],
+    [
+      "a CIDR with host bits set",
+      { network: { ...network, serviceCidr: "10.96.0.1/12" } },
+      /homecluster:network\.serviceCidr: must be a network in CIDR form/,
+    ],
+    [
+      "an LB pool overlapping the pod network",
+      { cilium: { ...cilium, lbPool: [{ cidr: "10.244.10.0/24" }] } },
+      /homecluster:cilium\.lbPool\[0\]: 10\.244\.10\.0\/24 overlaps homecluster:network\.podCidrs\[0\]/,
+    ],
+    [
+      "a start/stop range overlapping the service network",
+      { cilium: { ...cilium, lbPool: [{ start: "10.96.0.10", stop: "10.96.0.20" }] } },
+      /homecluster:cilium\.lbPool\[0\]: 10\.96\.0\.10-10\.96\.0\.20 overlaps homecluster:network\.serviceCidr/,
+    ],
+    [
+      "a start/stop range that runs backwards",
+      { cilium: { ...cilium, lbPool: [{ start: "192.168.1.250", stop: "192.168.1.240" }] } },
+      /homecluster:cilium\.lbPool\[0\]: stop must not be below start/,
+    ],
+    [
+      "two overlapping pool blocks",
+      {
+        cilium: {
+          ...cilium,
+          lbPool: [{ cidr: "192.168.1.224/28" }, { start: "192.168.1.230", stop: "192.168.1.231" }],
+        },
+      },
+      /homecluster:cilium\.lbPool\[1\]: 192\.168\.1\.230-192\.168\.1\.231 overlaps homecluster:cilium\.lbPool\[0\]/,
+    ],
+    [
+      "an API port out of range",
+      { cilium: { ...cilium, k8sServicePort: 70000 } },
+      /homecluster:cilium\.k8sServicePort: must be 1-65535/,
+    ],
+    [
+      "an unknown distribution",
+      { distribution: "microk8s" },
+      /homecluster:distribution: Invalid option: expected one of "talos"\|"k3s"\|"kubeadm"/,
+    ],
+    ["a missing required key", { kubeContext: undefined }, /homecluster:kubeContext: is required but not set/],
+    ["a missing network", { network: undefined }, /homecluster:network: is required but not set/],
+    [
+      "a misspelt field",
+      { cilium: { ...cilium, hubbleUI: false } },
+      /homecluster:cilium: has unknown field\(s\) 'hubbleUI'/,
+    ],
+    [
+      "a bad zone id",
+      { cloudflareZoneId: "example.com" },
+      /homecluster:cloudflareZoneId: must be a 32-character hexadecimal/,
+    ],
+    [
+      "no API host off Talos",
+      { distribution: "k3s" },
+      /homecluster:cilium\.k8sServiceHost: is required for distribution 'k3s'/,
+    ],
+    [
+      "a gateway address outside the LB pool",
+      { istio: { gateway: { serviceType: "LoadBalancer", loadBalancerIP: "192.168.1.100" } } },
+      /homecluster:istio\.gateway\.loadBalancerIP: 192\.168\.1\.100 is not inside homecluster:cilium\.lbPool/,
+    ],
+    [
+      "a cloudflared tag of 'latest'",
+      { versions: { cloudflared: "latest" } },
+      /homecluster:versions\.cloudflared: must be a cloudflared release tag/,
+    ],
+    ["a version range", { versions: { istio: "^1.30.0" } }, /homecluster:versions\.istio: must be an exact version/],
+    [
+      "a route port out of range",
+      { routes: [{ host: "grafana", service: "grafana", namespace: "monitoring", port: 0 }] },
+      /homecluster:routes\[0\]\.port: must be 1-65535/,
+    ],
+    [
+      "a route hostname outside the domain",
+      { routes: [{ host: "grafana.example.org", service: "grafana", namespace: "monitoring", port: 80 }] },
+      /homecluster:routes\[0\]\.host: 'grafana\.example\.org' is outside the domain example\.com/,
+    ],
+    [
+      "a duplicate route hostname",
+      {
+        routes: [
+          { host: "grafana", service: "grafana", namespace: "monitoring", port: 80 },
+          { host: "grafana.example.com", service: "other", namespace: "monitoring", port: 80 },
+        ],
+      },
+      /homecluster:routes\[1\]\.host: grafana\.example\.com is already routed by homecluster:routes\[0\]/,
+    ],
+    [
+      "a route that is neither through the gateway nor direct",
+      { routes: [{ host: "grafana", service: "grafana" }] },
+      /homecluster:routes\[0\]: must be \{ host, service, namespace, port \} \(through the gateway\) or \{ host, origin \}/,
+    ],
+    [
+      "a route namespace that is not a Kubernetes name",
+      { routes: [{ host: "grafana", service: "grafana", namespace: "Monitoring_NS", port: 80 }] },
+      /homecluster:routes\[0\]\.namespace: must be a Kubernetes name/,
+    ],
+    [
+      "a hostname claimed by the tunnel and external-dns",
+      { externalDns: { hostnames: ["grafana.example.com"] } },
+      /homecluster:externalDns\.hostnames\[0\]: grafana\.example\.com is a tunnel route \(homecluster:routes\[0\]\)/,
+    ],
+  ];
+  it.each(cases)("rejects %s", (_what, overrides, expected) => {
+    const message = failure(overrides);
+    expect(message).toMatch(/^Invalid configuration/);
+    expect(message).toMatch(expected);
+  });
+
+  it("rejects a missing Cloudflare API token with the command to set it", () => {
+    expect(failure({}, {})).toBe(
+      "Invalid configuration: homecluster:cloudflareApiToken: is required but not set (pulumi config set --secret cloudflareApiToken <token>)",
+    );
+  });
+
+  it("lists every problem at once, one line per key", () => {
+    const message = failure({ domain: "nope", distribution: "minikube" });
+    expect(message.split("\n")).toEqual([
+      "Invalid configuration:",
+      '  - homecluster:distribution: Invalid option: expected one of "talos"|"k3s"|"kubeadm"',
+      "  - homecluster:domain: must be a lower-case DNS name such as example.com (no scheme, no trailing dot)",
+    ]);
+  });
+});
+
+describe("loadConfig inside the program", () => {
+  it("stops the program before any resource is registered, without a stack trace", async () => {
+    const error = await runProgramError({ config: { domain: "Example.COM" } });
+    expect(error).toBeInstanceOf(pulumi.RunError);
+    expect(error.message).toBe(
+      "Invalid configuration: homecluster:domain: must be a lower-case DNS name such as example.com (no scheme, no trailing dot)",
+    );
+  });
+
+  it("rejects a key the stack does not know", async () => {
+    const error = await runProgramError({ config: { domian: "example.com" } });
+    expect(error.message).toMatch(/^Invalid configuration: homecluster:domian: is not a setting of this stack/);
+  });
+
+  it("rejects a structured key that is not an object", async () => {
+    const error = await runProgramError({ config: { cilium: "{not json" } });
+    expect(error.message).toBe(
+      "Invalid configuration: homecluster:cilium: must be a YAML object or list in the stack file",
+    );
+  });
+
+  it("registers nothing when the config is bad", async () => {
+    const error = await runProgramError({ config: { distribution: "minikube" } });
+    expect(error.message).toMatch(/homecluster:distribution/);
+    expect(error.registered).toEqual([]);
+  });
+});
+
+describe("the project file and the committed stack file", () => {
+  const projectFile = parseYaml(fs.readFileSync(path.join(PROJECT_ROOT, "Pulumi.yaml"), "utf8")) as {
+    name: string;
+    runtime: { name: string; options: Record<string, unknown> };
+    config: Record<string, { type?: string; description?: string; secret?: boolean; default?: unknown }>;
+  };
+
+  it("declares exactly the keys config.ts reads, each with a description, secrets marked secret", () => {
+    expect(projectFile.name).toBe("homecluster");
+    expect(projectFile.runtime).toEqual({ name: "nodejs", options: { typescript: true, packagemanager: "npm" } });
+    expect(Object.keys(projectFile.config).sort()).toEqual(CONFIG_KEYS.map((k) => `homecluster:${k}`).sort());
+    for (const [key, declaration] of Object.entries(projectFile.config)) {
+      expect(declaration.description, key).toMatch(/\w{3,}/);
+      const name = key.replace("homecluster:", "");
+      expect(Boolean(declaration.secret), key).toBe(Object.values(SECRET_KEYS).includes(name as never));
+    }
+  });
+
+  it("commits no secret and sets every required plain key", () => {
+    const committed = stackConfig();
+    for (const secret of Object.values(SECRET_KEYS)) expect(committed).not.toHaveProperty(secret);
+    const optional = Object.keys(projectDefaults());
+    const required = CONFIG_KEYS.filter(
+      (k) => !optional.includes(k) && !Object.values(SECRET_KEYS).includes(k as never),
+    );
+    expect(required.filter((k) => !(k in committed))).toEqual([]);
+  });
+});
