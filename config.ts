@@ -96,8 +96,24 @@ const istioSchema = z.strictObject({
   meshNamespaces: z.array(k8sName).default([]),
   defaultDeny: z.boolean().default(true),
   allowSameNamespace: z.boolean().default(true),
-  /** Namespaces (optionally only some ports) whose workloads accept plaintext from clients outside the mesh. */
-  mtlsExceptions: z.array(z.strictObject({ namespace: k8sName, ports: z.array(port).default([]) })).default([]),
+  /**
+   * Namespaces whose workloads (optionally only those matching `selector`, optionally only some of their ports)
+   * accept plaintext from clients outside the mesh. Istio takes port-level mTLS only with a workload selector.
+   */
+  mtlsExceptions: z
+    .array(
+      z
+        .strictObject({
+          namespace: k8sName,
+          ports: z.array(port).default([]),
+          selector: labelMap.refine((m) => Object.keys(m).length > 0, "must name at least one label").optional(),
+        })
+        .refine((e) => e.ports.length === 0 || e.selector !== undefined, {
+          error: "need a selector: Istio applies port-level mTLS only to selected workloads (omit ports for all)",
+          path: ["ports"],
+        }),
+    )
+    .default([]),
   /** Extra allows under the default deny: from a namespace (optionally one service account) to a namespace's ports. */
   allow: z
     .array(z.strictObject({ from: meshPeer, to: z.strictObject({ namespace: k8sName, ports: z.array(port).min(1) }) }))
@@ -145,7 +161,13 @@ const originUrl = z
   .regex(/^(https?|tcp|ssh|rdp|smb|unix|unix\+tls):\/\/\S+$/, "must be an origin URL such as tcp://db.data.svc:5432");
 const routeSchema = z.union(
   [
-    z.strictObject({ host: z.string().min(1), service: k8sName, namespace: k8sName, port }),
+    z.strictObject({
+      host: z.string().min(1),
+      service: k8sName,
+      namespace: k8sName,
+      port,
+      targetPort: port.optional(),
+    }),
     z.strictObject({ host: z.string().min(1), origin: originUrl }),
   ],
   { error: "must be { host, service, namespace, port } (through the gateway) or { host, origin } (direct)" },
@@ -241,7 +263,10 @@ export interface GatewayRoute extends RouteBase {
   kind: "gateway";
   service: string;
   namespace: string;
+  /** The Service port. */
   port: number;
+  /** The container port the Service forwards `port` to, when it differs (mesh policies match this one). */
+  targetPort?: number;
 }
 /** A hostname the tunnel sends straight to an origin (a TCP service, an SSH host, ...), bypassing the gateway. */
 export interface DirectRoute extends RouteBase {
@@ -352,6 +377,7 @@ export function normaliseRoutes(
             service: route.service,
             namespace: route.namespace,
             port: route.port,
+            ...(route.targetPort !== undefined ? { targetPort: route.targetPort } : {}),
           },
     );
   });

@@ -2,9 +2,15 @@
  * homecluster: the networking stack of a home Kubernetes cluster. Thin by design: load the config, create
  * the providers, instantiate the components, export the output contract. See README.md and components/.
  */
+import * as cloudflare from "@pulumi/cloudflare";
 import * as k8s from "@pulumi/kubernetes";
 import { loadConfig } from "./config";
 import { Cilium } from "./components/cilium";
+import { CLOUDFLARED_SERVICE_ACCOUNT, Tunnel } from "./components/cloudflare-tunnel";
+import { ExternalDns } from "./components/external-dns";
+import { IngressRoutes } from "./components/ingress-routes";
+import { IstioAmbient } from "./components/istio";
+import { MeshPolicies } from "./components/mesh-policies";
 
 const config = loadConfig();
 
@@ -13,6 +19,8 @@ const k8sProvider = new k8s.Provider("k8s", {
   ...(config.kubeconfig ? { kubeconfig: config.kubeconfig } : {}),
   enableServerSideApply: true,
 });
+
+const cloudflareProvider = new cloudflare.Provider("cloudflare", { apiToken: config.cloudflareApiToken });
 
 const cilium = new Cilium(
   "cilium",
@@ -35,4 +43,89 @@ const cilium = new Cilium(
   { providers: [k8sProvider] },
 );
 
+const istio = new IstioAmbient(
+  "istio",
+  {
+    version: config.versions.istio,
+    distribution: config.distribution,
+    gateway: config.istio.gateway,
+    values: config.istio.values,
+    cilium: cilium.release,
+  },
+  { providers: [k8sProvider] },
+);
+
+const tunnel = new Tunnel(
+  "tunnel",
+  {
+    accountId: config.cloudflareAccountId,
+    zoneId: config.cloudflareZoneId,
+    tunnelName: config.tunnel.name,
+    routes: config.routes,
+    gateway: istio.gatewayService,
+    originRequest: config.tunnel.originRequest,
+    cloudflared: config.tunnel.cloudflared,
+    cloudflaredVersion: config.versions.cloudflared,
+    protect: config.tunnel.protect,
+    cniReady: cilium.release,
+  },
+  { providers: [cloudflareProvider, k8sProvider] },
+);
+
+new MeshPolicies(
+  "mesh",
+  {
+    defaultDeny: config.istio.defaultDeny,
+    allowSameNamespace: config.istio.allowSameNamespace,
+    meshNamespaces: config.istio.meshNamespaces,
+    mtlsExceptions: config.istio.mtlsExceptions,
+    allow: config.istio.allow,
+    serviceEntries: config.istio.serviceEntries,
+    routes: config.routes,
+    gateway: istio.gatewayService,
+    cloudflared: { namespace: config.tunnel.cloudflared.namespace, serviceAccount: CLOUDFLARED_SERVICE_ACCOUNT },
+    cloudflaredNamespace: tunnel.namespace.metadata.name,
+    istioBase: istio.base,
+    dataplane: [istio.cni, istio.ztunnel],
+    gatewayNamespace: istio.gatewayNamespace,
+    cilium: cilium.release,
+  },
+  { providers: [k8sProvider] },
+);
+
+new IngressRoutes(
+  "routes",
+  {
+    routes: config.routes,
+    gateway: istio.gatewayService,
+    istioBase: istio.base,
+    gatewayNamespace: istio.gatewayNamespace,
+  },
+  { providers: [k8sProvider] },
+);
+
+new ExternalDns(
+  "external-dns",
+  {
+    version: config.versions.externalDns,
+    namespace: config.externalDns.namespace,
+    domain: config.domain,
+    zoneId: config.cloudflareZoneId,
+    sources: config.externalDns.sources,
+    policy: config.externalDns.policy,
+    proxied: config.externalDns.proxied,
+    interval: config.externalDns.interval,
+    logLevel: config.externalDns.logLevel,
+    txtOwnerId: config.externalDns.txtOwnerId,
+    serviceMonitor: config.externalDns.serviceMonitor,
+    apiToken: config.externalDnsApiToken,
+    cniReady: cilium.release,
+    istioCrds: istio.base,
+  },
+  { providers: [cloudflareProvider, k8sProvider] },
+);
+
 export const lbPools = cilium.lbPoolBlocks;
+export const tunnelId = tunnel.tunnelId;
+export const tunnelCname = tunnel.cname;
+export const publicHostnames = tunnel.hostnames;

@@ -43,5 +43,14 @@ export interface CiliumIngressRule {
 
 export type CiliumClusterwideNetworkPolicy = TypedObject<
   "CiliumClusterwideNetworkPolicy",
-  { description?: string; endpointSelector: CiliumEndpointSelector; ingress?: CiliumIngressRule[] }
+  {
+    description?: string;
+    endpointSelector: CiliumEndpointSelector;
+    ingress?: CiliumIngressRule[];
+    /**
+     * Unset, Cilium puts every selected endpoint into default deny for each direction that has rules; an
+     * additive policy must set both to false.
+     */
+    enableDefaultDeny?: { ingress?: boolean; egress?: boolean };
+  }
 >;

@@ -1,0 +1,89 @@
+/**
+ * TypeScript types of the Istio custom resources this stack creates, transcribed from the CRDs the `base` chart
+ * installs (security.istio.io/v1, networking.istio.io/v1, Istio 1.30). Only the fields we use are typed: the API
+ * server prunes unknown fields silently, so a field that is not here cannot be misspelt into a hole.
+ */
+import type { TypedObject } from "../components/custom-resource";
+
+export const SECURITY_API = "security.istio.io/v1";
+export const NETWORKING_API = "networking.istio.io/v1";
+
+/** Workload selector of security policies (label keys and values, no wildcards). */
+export interface WorkloadSelector {
+  matchLabels: Record<string, string>;
+}
+
+export type MtlsMode = "UNSET" | "DISABLE" | "PERMISSIVE" | "STRICT";
+
+export type PeerAuthentication = TypedObject<
+  "PeerAuthentication",
+  {
+    selector?: WorkloadSelector;
+    mtls?: { mode: MtlsMode };
+    /** Keyed by the workload's (container) port as a string; the CRD requires a selector alongside. */
+    portLevelMtls?: Record<string, { mode: MtlsMode }>;
+  }
+>;
+
+export interface AuthorizationSource {
+  /** Peer identities, `<trust domain>/ns/<namespace>/sa/<service account>`; `*` means any authenticated peer. */
+  principals?: string[];
+  notPrincipals?: string[];
+  namespaces?: string[];
+}
+
+export interface AuthorizationOperation {
+  /** Destination ports as strings: the workload's port, not the Service's. */
+  ports?: string[];
+}
+
+export interface AuthorizationRule {
+  from?: { source: AuthorizationSource }[];
+  to?: { operation: AuthorizationOperation }[];
+}
+
+/** An empty spec is the "allow nothing" policy: an ALLOW policy that matches nothing. */
+export type AuthorizationPolicy = TypedObject<
+  "AuthorizationPolicy",
+  { selector?: WorkloadSelector; action?: "ALLOW" | "DENY"; rules?: AuthorizationRule[] }
+>;
+
+export interface GatewayServer {
+  port: { number: number; name: string; protocol: "HTTP" };
+  hosts: string[];
+}
+
+export type Gateway = TypedObject<
+  "Gateway",
+  {
+    /** Pod labels of the gateway deployment this configuration applies to. */
+    selector: Record<string, string>;
+    servers: GatewayServer[];
+  }
+>;
+
+export interface HttpRouteDestination {
+  destination: { host: string; port: { number: number } };
+}
+
+export type VirtualService = TypedObject<
+  "VirtualService",
+  {
+    hosts: string[];
+    /** `<namespace>/<name>` of each Gateway the routes bind to. */
+    gateways: string[];
+    http: { route: HttpRouteDestination[] }[];
+  }
+>;
+
+export type ServiceEntryProtocol = "HTTP" | "HTTPS" | "HTTP2" | "GRPC" | "TLS" | "TCP";
+
+export type ServiceEntry = TypedObject<
+  "ServiceEntry",
+  {
+    hosts: string[];
+    location: "MESH_EXTERNAL" | "MESH_INTERNAL";
+    ports: { number: number; name: string; protocol: ServiceEntryProtocol }[];
+    resolution: "NONE" | "STATIC" | "DNS";
+  }
+>;

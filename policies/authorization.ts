@@ -1,0 +1,156 @@
+/**
+ * Authorization: the mesh-wide default deny, and the ALLOW policies the stack needs under it. Pure builders;
+ * components/mesh-policies.ts registers what they return.
+ *
+ * In ambient mode ztunnel enforces these at L4 for enrolled pods: a rule can name peers (principals, namespaces)
+ * and destination ports, and a port is the workload's (container) port, never the Service's. ztunnel cannot
+ * select a Service, so policies for a Service's backends are namespace-wide and narrowed by port.
+ */
+import type { DirectRoute } from "../config";
+import { SECURITY_API, type AuthorizationPolicy, type AuthorizationRule } from "../crds/istio";
+import type { MtlsException } from "./peer-authentication";
+
+/** Istio's default trust domain (meshConfig.trustDomain); this stack does not change it. */
+export const TRUST_DOMAIN = "cluster.local";
+
+export interface WorkloadIdentity {
+  namespace: string;
+  serviceAccount: string;
+}
+
+/** The SPIFFE principal of a workload, as AuthorizationPolicy `source.principals` spells it. */
+export function principal(identity: WorkloadIdentity): string {
+  return `${TRUST_DOMAIN}/ns/${identity.namespace}/sa/${identity.serviceAccount}`;
+}
+
+function allowPolicy(
+  name: string,
+  namespace: string,
+  rules: AuthorizationRule[],
+  selector?: Record<string, string>,
+): AuthorizationPolicy {
+  return {
+    apiVersion: SECURITY_API,
+    kind: "AuthorizationPolicy",
+    metadata: { name, namespace },
+    spec: { ...(selector ? { selector: { matchLabels: selector } } : {}), action: "ALLOW", rules },
+  };
+}
+
+const toPorts = (ports: number[]): AuthorizationRule["to"] => [{ operation: { ports: ports.map(String) } }];
+
+/**
+ * The default deny: an ALLOW policy with no rules in the root namespace matches nothing, so every workload in the
+ * mesh (ambient pods and the ingress gateway) refuses whatever no other ALLOW policy lets in.
+ */
+export function allowNothing(rootNamespace: string): AuthorizationPolicy {
+  return {
+    apiVersion: SECURITY_API,
+    kind: "AuthorizationPolicy",
+    metadata: { name: "allow-nothing", namespace: rootNamespace },
+    spec: {},
+  };
+}
+
+/** The ingress gateway's pods: their namespace, the labels that select them, and the port their Envoy serves HTTP on. */
+export interface GatewayWorkload {
+  namespace: string;
+  selector: Record<string, string>;
+  /** The gateway pod's HTTP port (the Istio Gateway server port). */
+  httpPort: number;
+}
+
+/**
+ * Lets clients reach the gateway's HTTP port. This cannot name cloudflared's identity: Istio 1.30's gateway Envoy
+ * does not terminate HBONE (it has no inbound 15008 listener and no `networking.istio.io/tunnel` label), so
+ * ztunnel hands cloudflared's connection to it in plaintext and the gateway sees no principal; a
+ * `principals` rule would refuse every tunnel request. Who can reach the port is decided by the Service type
+ * (ClusterIP: pods in the cluster; LoadBalancer: the LAN too); what gets past the gateway is decided by the Gateway's
+ * hosts and by the per-route allows, which do check the gateway's own identity.
+ */
+export function gatewayIngressAllow(gateway: GatewayWorkload): AuthorizationPolicy {
+  return allowPolicy("allow-http-ingress", gateway.namespace, [{ to: toPorts([gateway.httpPort]) }], gateway.selector);
+}
+
+/** What a gateway-route allow needs from a route; `targetPort` is the container port when it differs from `port`. */
+export interface RoutedService {
+  name: string;
+  namespace: string;
+  port: number;
+  targetPort?: number;
+}
+
+/**
+ * Gateway → one routed service: in the route's namespace, from the gateway's principal (the gateway originates
+ * HBONE to ambient pods, so its identity is verified), to the route's workload port. ztunnel cannot select the
+ * Service, so the allow covers that port on every workload of the namespace.
+ */
+export function gatewayToRouteAllow(route: RoutedService, gateway: WorkloadIdentity): AuthorizationPolicy {
+  return allowPolicy(`allow-gateway-to-${route.name}`, route.namespace, [
+    { from: [{ source: { principals: [principal(gateway)] } }], to: toPorts([route.targetPort ?? route.port]) },
+  ]);
+}
+
+/** Any workload of a namespace may reach any other workload of the same namespace. */
+export function sameNamespaceAllow(namespace: string): AuthorizationPolicy {
+  return allowPolicy("allow-same-namespace", namespace, [{ from: [{ source: { namespaces: [namespace] } }] }]);
+}
+
+/** An explicit allow from config: from a namespace (optionally one service account) to a namespace's ports. */
+export interface ConfigAllow {
+  from: { namespace: string; serviceAccount?: string };
+  to: { namespace: string; ports: number[] };
+}
+
+export function configAllow(rule: ConfigAllow, index: number): AuthorizationPolicy {
+  const { namespace, serviceAccount } = rule.from;
+  const source = serviceAccount
+    ? { principals: [principal({ namespace, serviceAccount })] }
+    : { namespaces: [namespace] };
+  return allowPolicy(`allow-config-${index}`, rule.to.namespace, [{ from: [{ source }], to: toPorts(rule.to.ports) }]);
+}
+
+/**
+ * Under the default deny, plaintext clients have no identity any allow could name, so an mTLS exception also
+ * allows unauthenticated peers (`notPrincipals: ["*"]`) to what it covers. Mesh peers still need their own allow.
+ */
+export function plaintextAllow(exception: MtlsException, index: number): AuthorizationPolicy {
+  const rule: AuthorizationRule = { from: [{ source: { notPrincipals: ["*"] } }] };
+  if (exception.ports.length > 0) rule.to = toPorts(exception.ports);
+  return allowPolicy(`allow-plaintext-${index}`, exception.namespace, [rule], exception.selector);
+}
+
+// `<service>.<namespace>.svc` with or without the cluster domain.
+const IN_CLUSTER_HOST = /^([a-z0-9]([a-z0-9-]*[a-z0-9])?)\.([a-z0-9]([a-z0-9-]*[a-z0-9])?)\.svc(\.cluster\.local)?$/;
+const SCHEME_PORTS: Record<string, number> = { http: 80, https: 443, ssh: 22, rdp: 3389, smb: 445 };
+
+/**
+ * The in-cluster Service a direct route's origin names, or undefined for anything else (a LAN host, a socket).
+ * Throws when the origin is in-cluster but neither names a port nor has a scheme with a default one.
+ */
+export function inClusterOrigin(route: DirectRoute): { service: string; namespace: string; port: number } | undefined {
+  const url = new URL(route.origin);
+  const match = IN_CLUSTER_HOST.exec(url.hostname.toLowerCase());
+  if (!match) return undefined;
+  const scheme = url.protocol.slice(0, -1);
+  const port = url.port ? Number(url.port) : SCHEME_PORTS[scheme];
+  if (port === undefined) {
+    throw new Error(`${route.configKey}.origin: '${route.origin}' needs a port (${scheme} has no default)`);
+  }
+  return { service: match[1]!, namespace: match[3]!, port };
+}
+
+/**
+ * cloudflared → a direct route's in-cluster origin: in the origin's namespace, from cloudflared's principal, to
+ * the origin's port (as with gateway routes, the workload port must equal it). Undefined for other origins.
+ */
+export function cloudflaredToOriginAllow(
+  route: DirectRoute,
+  cloudflared: WorkloadIdentity,
+): AuthorizationPolicy | undefined {
+  const origin = inClusterOrigin(route);
+  if (!origin) return undefined;
+  return allowPolicy(`allow-cloudflared-to-${route.name}`, origin.namespace, [
+    { from: [{ source: { principals: [principal(cloudflared)] } }], to: toPorts([origin.port]) },
+  ]);
+}

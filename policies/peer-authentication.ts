@@ -1,0 +1,51 @@
+/**
+ * Peer authentication: mesh-wide STRICT mTLS, and the exceptions config declares for clients outside the mesh.
+ * Pure builders; components/mesh-policies.ts registers what they return.
+ */
+import { SECURITY_API, type PeerAuthentication } from "../crds/istio";
+
+/** A namespace (optionally only some workloads, optionally only some of their ports) that accepts plaintext. */
+export interface MtlsException {
+  namespace: string;
+  /** Workload (container) ports; empty means every port. Port-level settings need `selector`. */
+  ports: number[];
+  /** Labels of the workloads the exception covers; absent means the whole namespace. */
+  selector?: Record<string, string>;
+}
+
+/**
+ * The mesh-wide policy: named `default` in the root namespace, mTLS STRICT. In ambient, ztunnel then refuses
+ * plaintext into every enrolled pod.
+ */
+export function meshStrictMtls(rootNamespace: string): PeerAuthentication {
+  return {
+    apiVersion: SECURITY_API,
+    kind: "PeerAuthentication",
+    metadata: { name: "default", namespace: rootNamespace },
+    spec: { mtls: { mode: "STRICT" } },
+  };
+}
+
+/**
+ * One exception, PERMISSIVE: the whole namespace, the selected workloads, or only the listed ports of the selected
+ * workloads (their mode otherwise stays the mesh's STRICT). Istio rejects port-level mTLS without a selector, and
+ * config enforces that, so a namespace-wide exception always covers every port.
+ */
+export function mtlsException(exception: MtlsException, index: number): PeerAuthentication {
+  if (exception.ports.length > 0 && exception.selector === undefined) {
+    throw new Error(`mTLS exception ${index} (${exception.namespace}) lists ports but has no selector`);
+  }
+  const selector = exception.selector ? { selector: { matchLabels: exception.selector } } : {};
+  return {
+    apiVersion: SECURITY_API,
+    kind: "PeerAuthentication",
+    metadata: { name: `mtls-exception-${index}`, namespace: exception.namespace },
+    spec:
+      exception.ports.length > 0
+        ? {
+            ...selector,
+            portLevelMtls: Object.fromEntries(exception.ports.map((p) => [String(p), { mode: "PERMISSIVE" as const }])),
+          }
+        : { ...selector, mtls: { mode: "PERMISSIVE" } },
+  };
+}
