@@ -275,7 +275,22 @@ export interface DirectRoute extends RouteBase {
 }
 export type Route = GatewayRoute | DirectRoute;
 
-/** Route names ordered so that ingress rules match specific hostnames before the wildcard. */
+/** Each route as other stacks see it: hostname, kind, and where the tunnel sends it. */
+export function routeSummaries(
+  routes: Route[],
+  gateway: { name: string; namespace: string; port: number },
+): { hostname: string; kind: Route["kind"]; target: string }[] {
+  return routes.map((route) => ({
+    hostname: route.hostname,
+    kind: route.kind,
+    target:
+      route.kind === "gateway"
+        ? `${gateway.namespace}/${gateway.name}:${gateway.port} → ${route.service}.${route.namespace}.svc.cluster.local:${route.port}`
+        : route.origin,
+  }));
+}
+
+/** A wildcard route (`*.example.com`): the tunnel matches it only after every specific hostname. */
 export function isWildcard(route: Route): boolean {
   return route.hostname.startsWith("*.");
 }

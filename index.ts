@@ -4,13 +4,17 @@
  */
 import * as cloudflare from "@pulumi/cloudflare";
 import * as k8s from "@pulumi/kubernetes";
-import { loadConfig } from "./config";
+import * as pulumi from "@pulumi/pulumi";
+import { loadConfig, routeSummaries } from "./config";
+import type { HomeclusterOutputs } from "./contract";
 import { Cilium } from "./components/cilium";
 import { CLOUDFLARED_SERVICE_ACCOUNT, Tunnel } from "./components/cloudflare-tunnel";
 import { ExternalDns } from "./components/external-dns";
 import { IngressRoutes } from "./components/ingress-routes";
 import { IstioAmbient } from "./components/istio";
 import { MeshPolicies } from "./components/mesh-policies";
+import { TUNNEL_ROUTE_LABEL } from "./components/dns-ownership";
+import { principal } from "./policies/authorization";
 
 const config = loadConfig();
 
@@ -72,7 +76,7 @@ const tunnel = new Tunnel(
   { providers: [cloudflareProvider, k8sProvider] },
 );
 
-new MeshPolicies(
+const mesh = new MeshPolicies(
   "mesh",
   {
     defaultDeny: config.istio.defaultDeny,
@@ -93,7 +97,7 @@ new MeshPolicies(
   { providers: [k8sProvider] },
 );
 
-new IngressRoutes(
+const ingressRoutes = new IngressRoutes(
   "routes",
   {
     routes: config.routes,
@@ -125,7 +129,26 @@ new ExternalDns(
   { providers: [cloudflareProvider, k8sProvider] },
 );
 
-export const lbPools = cilium.lbPoolBlocks;
-export const tunnelId = tunnel.tunnelId;
-export const tunnelCname = tunnel.cname;
-export const publicHostnames = tunnel.hostnames;
+// The output contract (contract.ts): each export is typed by it, so a rename or type change fails to compile.
+type Exported<K extends keyof HomeclusterOutputs> = pulumi.Output<HomeclusterOutputs[K]>;
+export const domain: Exported<"domain"> = pulumi.output(config.domain);
+export const zoneId: Exported<"zoneId"> = pulumi.output(config.cloudflareZoneId);
+export const tunnelId: Exported<"tunnelId"> = tunnel.tunnelId;
+export const tunnelCname: Exported<"tunnelCname"> = tunnel.cname;
+export const publicHostnames: Exported<"publicHostnames"> = pulumi.output(tunnel.hostnames);
+export const routes: Exported<"routes"> = pulumi.output(routeSummaries(config.routes, istio.gatewayService));
+export const ingressGateway: Exported<"ingressGateway"> = pulumi.output({
+  namespace: istio.gatewayService.namespace,
+  service: istio.gatewayService.name,
+  port: istio.gatewayService.port,
+  selector: istio.gatewayService.selector,
+  gateway: `${ingressRoutes.gatewayNamespace}/${ingressRoutes.gatewayName}`,
+  principal: principal(istio.gatewayService),
+});
+export const meshNamespaces: Exported<"meshNamespaces"> = mesh.meshNamespaces;
+export const lbPools: Exported<"lbPools"> = cilium.lbPoolBlocks;
+export const versions: Exported<"versions"> = pulumi.output(config.versions);
+export const dns: Exported<"dns"> = pulumi.output({
+  externalDnsOwnerId: config.externalDns.txtOwnerId,
+  tunnelRouteLabel: TUNNEL_ROUTE_LABEL,
+});

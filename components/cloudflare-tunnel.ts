@@ -19,6 +19,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { isWildcard, type Route } from "../config";
+import type { GatewayService as IstioGatewayService } from "./istio";
 
 /** The name cloudflared's service account has; mesh policies allow this principal to reach the gateway. */
 export const CLOUDFLARED_SERVICE_ACCOUNT = "cloudflared";
@@ -43,12 +44,8 @@ export const CLOUDFLARED_RESOURCES = {
 // Cloudflare side: pure builders
 // ---------------------------------------------------------------------------------------------------------
 
-/** The ingress gateway's Service, as the Istio component exposes it. */
-export interface GatewayService {
-  name: string;
-  namespace: string;
-  port: number;
-}
+/** What the tunnel needs of the ingress gateway's Service (the Istio component's `gatewayService`). */
+export type GatewayService = Pick<IstioGatewayService, "name" | "namespace" | "port">;
 
 /** The gateway's in-cluster URL that gateway routes are sent to. */
 export function gatewayUrl(gateway: GatewayService): string {

@@ -61,6 +61,7 @@ describe("the committed config", () => {
         service: "grafana",
         namespace: "monitoring",
         port: 80,
+        targetPort: 3000,
       },
       {
         kind: "gateway",

@@ -362,9 +362,9 @@ describe("MeshPolicies under mocks with the committed config", () => {
     });
   });
 
-  it("has one allow per gateway route naming the gateway's identity and the route's port", () => {
+  it("has one allow per gateway route naming the gateway's identity and the route's (target) port", () => {
     const expected = [
-      ["grafana", "monitoring", "80"],
+      ["grafana", "monitoring", "3000"],
       ["jellyfin", "media", "8096"],
       ["apex", "media", "3000"],
     ];

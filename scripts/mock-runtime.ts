@@ -1,0 +1,233 @@
+/**
+ * Runs the program under Pulumi's own mock runtime, without the CLI, credentials or a cluster, and records
+ * what it registers: every resource with its inputs (secrets still marked), parent, provider, `protect`
+ * and dependencies, every invoke, and the stack outputs. The tests (test/harness.ts) and the offline plan
+ * (scripts/plan.ts) both use it. Invokes it does not know throw, so an unmocked provider call is an error,
+ * never a silent `{}`.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
+import { parse as parseYaml } from "yaml";
+
+export const PROJECT_ROOT = path.resolve(__dirname, "..");
+export const PROJECT = "homecluster";
+
+/** What the mocked invoke returns as the tunnel token. */
+export const MOCK_TUNNEL_TOKEN = "mock-tunnel-token-eyJhIjoiYiJ9";
+/** What the mocked ApiToken resource returns as its value. */
+export const MOCK_MINTED_TOKEN = "mock-minted-external-dns-token";
+/** The permission groups the mocked lookup returns, as Cloudflare names them. */
+export const MOCK_PERMISSION_GROUPS = [
+  { id: "4755a26eedb94da69e1066d98aa820be", name: "DNS Write", scopes: ["com.cloudflare.api.account.zone"] },
+  { id: "c8fed203ed3043cba015a93ad1616f1f", name: "Zone Read", scopes: ["com.cloudflare.api.account.zone"] },
+  { id: "e6d2666161e84845a636613608cee8d5", name: "Zone Write", scopes: ["com.cloudflare.api.account.zone"] },
+  { id: "82e64a83756745bbbb1c9c2701bf816b", name: "DNS Read", scopes: ["com.cloudflare.api.account.zone"] },
+];
+
+/** The signature Pulumi puts on secret values in serialized inputs. */
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+
+export interface RecordedResource {
+  type: string;
+  name: string;
+  urn: string;
+  custom: boolean;
+  parent: string | undefined;
+  provider: string | undefined;
+  protect: boolean;
+  /** URNs this resource depends on (explicit `dependsOn` and the resources its input Outputs came from). */
+  dependencies: string[];
+  /** Inputs as sent, secrets still wrapped: use `unwrap` to read values and `isSecretAt` to check them. */
+  rawInputs: Record<string, unknown>;
+  /** Inputs with secrets unwrapped. */
+  inputs: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- free-form resource inputs
+}
+
+export interface RecordedCall {
+  token: string;
+  inputs: Record<string, unknown>;
+}
+
+export interface MockRun {
+  resources: RecordedResource[];
+  calls: RecordedCall[];
+  outputs: Record<string, { value: unknown; secret: boolean }>;
+}
+
+export function isSecretValue(value: unknown): value is { value: unknown } {
+  return typeof value === "object" && value !== null && SECRET_SIG in value;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- mirrors free-form inputs
+export function unwrap(value: unknown): any {
+  if (isSecretValue(value)) return unwrap(value.value);
+  if (Array.isArray(value)) return value.map(unwrap);
+  if (value && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrap(v)]));
+  }
+  return value;
+}
+
+/** Replaces every secret value by `replacement` (for display). */
+export function redact(value: unknown, replacement = "[secret]"): unknown {
+  if (isSecretValue(value)) return replacement;
+  if (Array.isArray(value)) return value.map((v) => redact(v, replacement));
+  if (value && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redact(v, replacement)]));
+  }
+  return value;
+}
+
+export type ConfigValues = Record<string, unknown>;
+
+function readYaml<T>(file: string): T {
+  return parseYaml(fs.readFileSync(path.join(PROJECT_ROOT, file), "utf8")) as T;
+}
+
+/** A stack file's config, keys without the project prefix (`secure:` values stay as `{ secure }` objects). */
+export function stackConfig(stack: string): ConfigValues {
+  const file = readYaml<{ config?: Record<string, unknown> }>(`Pulumi.${stack}.yaml`);
+  return Object.fromEntries(
+    Object.entries(file.config ?? {}).map(([k, v]) => [k.replace(new RegExp(`^${PROJECT}:`), ""), v]),
+  );
+}
+
+interface KeyDeclaration {
+  default?: unknown;
+  secret?: boolean;
+}
+
+/** Pulumi.yaml's key declarations, keys without the project prefix. */
+export function declaredKeys(): Record<string, KeyDeclaration> {
+  const project = readYaml<{ config: Record<string, KeyDeclaration> }>("Pulumi.yaml");
+  return Object.fromEntries(
+    Object.entries(project.config).map(([k, v]) => [k.replace(new RegExp(`^${PROJECT}:`), ""), v]),
+  );
+}
+
+/** The defaults Pulumi.yaml declares, which the CLI applies to keys the stack leaves unset. */
+export function projectDefaults(): ConfigValues {
+  return Object.fromEntries(
+    Object.entries(declaredKeys())
+      .filter(([, declaration]) => declaration.default !== undefined)
+      .map(([key, declaration]) => [key, declaration.default]),
+  );
+}
+
+/** Mock state a provider would compute for the resources whose outputs the program reads. */
+function mockState(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
+  switch (type) {
+    case "random:index/randomBytes:RandomBytes":
+      return { ...inputs, base64: Buffer.from(`random-${name}`).toString("base64"), hex: "72616e646f6d" };
+    case "cloudflare:index/apiToken:ApiToken":
+      return { ...inputs, value: MOCK_MINTED_TOKEN };
+    case "kubernetes:helm.sh/v3:Release":
+      return {
+        ...inputs,
+        status: {
+          name: inputs.name ?? name,
+          namespace: inputs.namespace ?? "default",
+          status: "deployed",
+          version: inputs.version,
+        },
+      };
+    default:
+      return inputs;
+  }
+}
+
+/** Invokes the program may make, with plausible provider answers. Anything else throws. */
+function mockCall(token: string, inputs: Record<string, unknown>): Record<string, unknown> {
+  switch (token) {
+    case "cloudflare:index/getZeroTrustTunnelCloudflaredToken:getZeroTrustTunnelCloudflaredToken":
+      return { ...inputs, token: MOCK_TUNNEL_TOKEN };
+    case "cloudflare:index/getApiTokenPermissionGroupsList:getApiTokenPermissionGroupsList": {
+      const wanted = typeof inputs.name === "string" ? decodeURIComponent(inputs.name) : undefined;
+      return { ...inputs, results: MOCK_PERMISSION_GROUPS.filter((g) => wanted === undefined || g.name === wanted) };
+    }
+    default:
+      throw new Error(`unmocked invoke ${token}(${JSON.stringify(inputs)})`);
+  }
+}
+
+export interface MockRunOptions {
+  stack: string;
+  /** Every config value, keys without the project prefix; objects are passed as JSON, as the CLI does. */
+  config: ConfigValues;
+  /** Which of those keys are secrets. */
+  secretKeys: string[];
+  /** Run as `pulumi preview` (unknown outputs) instead of `pulumi up`. */
+  preview?: boolean;
+  /** Imports the program; called after the mocks and config are in place. */
+  load: () => Promise<Record<string, unknown>>;
+  /** Receives every registration as it happens, so a caller still sees them when the program throws. */
+  recorded?: RecordedResource[];
+}
+
+/** Runs the program once under the mock runtime and returns what it registered and exported. */
+export async function runUnderMocks(options: MockRunOptions): Promise<MockRun> {
+  const resources = options.recorded ?? [];
+  const calls: RecordedCall[] = [];
+  // The mock monitor hands `newResource` only type, name and inputs; parent, provider, options and
+  // dependencies live on the registration request, so record from there.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the monitor's request is an untyped protobuf
+  const monitor = MockMonitor.prototype as any;
+  const register = monitor.__homeclusterOriginal ?? monitor.registerResource;
+  monitor.__homeclusterOriginal = register;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- untyped protobuf request and callback
+  monitor.registerResource = async function (this: any, request: any, callback: any) {
+    const parent: string = request.getParent();
+    const type: string = request.getType();
+    const name: string = request.getName();
+    const rawInputs = pulumi.runtime.deserializeProperties(request.getObject()) as Record<string, unknown>;
+    resources.push({
+      type,
+      name,
+      urn: this.newUrn(parent, type, name),
+      custom: request.getCustom(),
+      parent: parent || undefined,
+      provider: request.getProvider() || undefined,
+      protect: Boolean(request.getProtect?.()),
+      dependencies: request.getDependenciesList(),
+      rawInputs,
+      inputs: unwrap(rawInputs),
+    });
+    return register.call(this, request, callback);
+  };
+
+  await pulumi.runtime.setMocks(
+    {
+      newResource: (args) => ({ id: `${args.name}-id`, state: mockState(args.type, args.name, args.inputs) }),
+      call: (args) => {
+        calls.push({ token: args.token, inputs: args.inputs });
+        return mockCall(args.token, args.inputs);
+      },
+    },
+    PROJECT,
+    options.stack,
+    options.preview ?? false,
+  );
+  const all: Record<string, string> = {};
+  for (const [key, value] of Object.entries(options.config)) {
+    if (value !== undefined) all[`${PROJECT}:${key}`] = typeof value === "string" ? value : JSON.stringify(value);
+  }
+  pulumi.runtime.setAllConfig(
+    all,
+    options.secretKeys.map((k) => `${PROJECT}:${k}`),
+  );
+
+  const program = await options.load();
+  const outputs: MockRun["outputs"] = {};
+  for (const [key, value] of Object.entries(program)) {
+    const output: pulumi.Output<unknown> = pulumi.output(value as pulumi.Input<unknown>);
+    outputs[key] = {
+      value: await new Promise((resolve) => output.apply((v) => resolve(v))),
+      secret: await pulumi.isSecret(output),
+    };
+  }
+  // Registrations finish asynchronously; waitForRPCs exists at run time but not in the typings.
+  await (pulumi.runtime as unknown as { waitForRPCs?: () => Promise<void> }).waitForRPCs?.();
+  return { resources, calls, outputs };
+}
