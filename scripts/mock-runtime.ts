@@ -83,12 +83,15 @@ export function redact(value: unknown, replacement = "[secret]"): unknown {
 export type ConfigValues = Record<string, unknown>;
 
 function readYaml<T>(file: string): T {
-  return parseYaml(fs.readFileSync(path.join(PROJECT_ROOT, file), "utf8")) as T;
+  return parseYaml(fs.readFileSync(path.resolve(PROJECT_ROOT, file), "utf8")) as T;
 }
 
-/** A stack file's config, keys without the project prefix (`secure:` values stay as `{ secure }` objects). */
-export function stackConfig(stack: string): ConfigValues {
-  const file = readYaml<{ config?: Record<string, unknown> }>(`Pulumi.${stack}.yaml`);
+/**
+ * A stack file's config (a path relative to the project, or absolute), keys without the project prefix;
+ * `secure:` values stay as `{ secure }` objects.
+ */
+export function stackConfig(stackFile: string): ConfigValues {
+  const file = readYaml<{ config?: Record<string, unknown> }>(stackFile);
   return Object.fromEntries(
     Object.entries(file.config ?? {}).map(([k, v]) => [k.replace(new RegExp(`^${PROJECT}:`), ""), v]),
   );

@@ -53,7 +53,7 @@ export function plainOccurrences(raw: unknown, needle: string, at = ""): string[
 
 /** The committed stack config (Pulumi.homecluster.yaml), keys without the project prefix. */
 export function stackConfig(): ConfigValues {
-  return stackFileConfig(STACK);
+  return stackFileConfig(`Pulumi.${STACK}.yaml`);
 }
 
 export interface RunOptions {
