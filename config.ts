@@ -80,10 +80,21 @@ const networkSchema = z.strictObject({
   serviceCidr: cidr,
 });
 
+/** An exact version at least `minimum`, which the values and objects this stack emits are written for. */
+function versionFrom(minimum: string, why: string) {
+  const parts = (v: string) => v.split(".").map(Number);
+  const atLeast = (v: string) => {
+    const [a, b] = [parts(v), parts(minimum)];
+    const index = a.findIndex((n, i) => n !== b[i]);
+    return index === -1 || a[index]! > b[index]!;
+  };
+  return semver.refine(atLeast, `must be ${minimum} or newer (${why})`);
+}
+
 const versionsSchema = z.strictObject({
-  cilium: semver.optional(),
-  istio: semver.optional(),
-  externalDns: semver.optional(),
+  cilium: versionFrom("1.19.0", "older charts need the removed externalIPs/nodePort toggles").optional(),
+  istio: versionFrom("1.24.0", "ambient mode is generally available from 1.24").optional(),
+  externalDns: versionFrom("1.21.0", "older external-dns ignores the label filter on Istio sources").optional(),
   cloudflared: z
     .string()
     .regex(/^\d{4}\.\d{1,2}\.\d+$/, "must be a cloudflared release tag such as 2025.11.1 (never 'latest')")
@@ -93,7 +104,10 @@ const versionsSchema = z.strictObject({
 const meshPeer = z.strictObject({ namespace: k8sName, serviceAccount: k8sName.optional() });
 const istioSchema = z.strictObject({
   /** Existing namespaces to enrol in ambient mode. */
-  meshNamespaces: z.array(k8sName).default([]),
+  meshNamespaces: z
+    .array(k8sName)
+    .refine((list) => new Set(list).size === list.length, "lists a namespace twice")
+    .default([]),
   defaultDeny: z.boolean().default(true),
   allowSameNamespace: z.boolean().default(true),
   /**
@@ -133,7 +147,8 @@ const istioSchema = z.strictObject({
             }),
           )
           .min(1),
-        resolution: z.enum(["DNS", "STATIC", "NONE"]).default("DNS"),
+        // STATIC would need endpoints, which this stack does not take.
+        resolution: z.enum(["DNS", "NONE"]).default("DNS"),
       }),
     )
     .default([]),
@@ -156,21 +171,43 @@ const istioSchema = z.strictObject({
     .default({}),
 });
 
+function parsesAsOrigin(origin: string): boolean {
+  try {
+    const url = new URL(origin);
+    // cloudflared has no default port for tcp://.
+    return url.protocol !== "tcp:" || url.port !== "";
+  } catch {
+    return false;
+  }
+}
 const originUrl = z
   .string()
-  .regex(/^(https?|tcp|ssh|rdp|smb|unix|unix\+tls):\/\/\S+$/, "must be an origin URL such as tcp://db.data.svc:5432");
-const routeSchema = z.union(
-  [
-    z.strictObject({
-      host: z.string().min(1),
-      service: k8sName,
-      namespace: k8sName,
-      port,
-      targetPort: port.optional(),
-    }),
-    z.strictObject({ host: z.string().min(1), origin: originUrl }),
-  ],
-  { error: "must be { host, service, namespace, port } (through the gateway) or { host, origin } (direct)" },
+  .regex(/^(https?|tcp|ssh|rdp|smb|unix|unix\+tls):\/\/\S+$/, "must be an origin URL such as tcp://db.data.svc:5432")
+  .refine(parsesAsOrigin, "must be a valid URL, with a port for tcp:// (such as tcp://db.data.svc:5432)");
+/**
+ * A route is through the gateway, or direct when it names an `origin`. The shape is chosen first, so a
+ * misspelt or mistyped field is reported by name rather than as "matches neither shape".
+ */
+const routeSchema = z.preprocess(
+  (value) =>
+    typeof value === "object" && value !== null && !Array.isArray(value)
+      ? { ...value, kind: "origin" in value ? "direct" : "gateway" }
+      : value,
+  z.discriminatedUnion(
+    "kind",
+    [
+      z.strictObject({
+        kind: z.literal("gateway"),
+        host: z.string().min(1),
+        service: k8sName,
+        namespace: k8sName,
+        port,
+        targetPort: port.optional(),
+      }),
+      z.strictObject({ kind: z.literal("direct"), host: z.string().min(1), origin: originUrl }),
+    ],
+    { error: "must be { host, service, namespace, port } (through the gateway) or { host, origin } (direct)" },
+  ),
 );
 
 const tunnelSchema = z.strictObject({
@@ -339,6 +376,7 @@ function keyOf(path: ReadonlyArray<PropertyKey>): string {
 function zodIssues(error: z.ZodError): ConfigIssue[] {
   return error.issues.map((issue) => {
     const key = keyOf(issue.path);
+    // With reportInput, a missing key has input undefined; a present value of the wrong type keeps its input.
     if (issue.code === "invalid_type" && issue.input === undefined) return { key, message: "is required but not set" };
     if (issue.code === "unrecognized_keys") {
       return { key, message: `has unknown field(s) ${issue.keys.map((k) => `'${k}'`).join(", ")}` };
@@ -368,6 +406,7 @@ export function normaliseRoutes(
 ): { routes: Route[]; issues: ConfigIssue[] } {
   const issues: ConfigIssue[] = [];
   const seen = new Map<string, string>();
+  const names = new Map<string, string>();
   const out: Route[] = [];
   routes.forEach((route, index) => {
     const configKey = `${PROJECT}:routes[${index}]`;
@@ -381,9 +420,19 @@ export function normaliseRoutes(
       issues.push({ key: `${configKey}.host`, message: `${resolved.hostname} is already routed by ${earlier}` });
       return;
     }
+    // Resource names derive from hostnames; `a.b` and `a-b` would collide in the Pulumi graph.
+    const sameName = names.get(resolved.name);
+    if (sameName) {
+      issues.push({
+        key: `${configKey}.host`,
+        message: `${resolved.hostname} gets the same resource name '${resolved.name}' as ${sameName}; rename one`,
+      });
+      return;
+    }
     seen.set(resolved.hostname, configKey);
+    names.set(resolved.name, configKey);
     out.push(
-      "origin" in route
+      route.kind === "direct"
         ? { kind: "direct", ...resolved, configKey, origin: route.origin }
         : {
             kind: "gateway",
@@ -457,6 +506,16 @@ export function crossChecks(config: ParsedConfig, routes: Route[]): ConfigIssue[
         message: `${ip} is not inside ${PROJECT}:cilium.lbPool`,
       });
     }
+  }
+  if (config.cilium.ipamMode === "cluster-pool") {
+    networks
+      .filter((net) => net.key.startsWith("network.podCidrs") && net.range.family !== "ipv4")
+      .forEach((net) =>
+        issues.push({
+          key: `${PROJECT}:${net.key}`,
+          message: `${net.text} is not IPv4; cilium.ipamMode cluster-pool takes IPv4 pod networks here`,
+        }),
+      );
   }
   if (config.distribution !== "talos" && config.cilium.k8sServiceHost === undefined) {
     issues.push({
@@ -540,7 +599,7 @@ export function parseConfig(
   secrets: { cloudflareApiToken?: pulumi.Output<string>; externalDnsApiToken?: pulumi.Output<string> },
   stack: string,
 ): HomeclusterConfig {
-  const parsed = configSchema.safeParse(raw);
+  const parsed = configSchema.safeParse(raw, { reportInput: true });
   const issues: ConfigIssue[] = [];
   if (!secrets.cloudflareApiToken) {
     issues.push({

@@ -106,8 +106,8 @@ describe("normaliseRoutes", () => {
   it("accepts the wildcard and absolute hostnames within the domain", () => {
     const { routes, issues } = normaliseRoutes(
       [
-        { host: "*", service: "fallback", namespace: "web", port: 80 },
-        { host: "a.b.example.com", service: "ab", namespace: "web", port: 80 },
+        { kind: "gateway", host: "*", service: "fallback", namespace: "web", port: 80 },
+        { kind: "gateway", host: "a.b.example.com", service: "ab", namespace: "web", port: 80 },
       ],
       "example.com",
     );
@@ -216,9 +216,14 @@ describe("bad config fails with one message naming the key", () => {
       /homecluster:routes\[1\]\.host: grafana\.example\.com is already routed by homecluster:routes\[0\]/,
     ],
     [
-      "a route that is neither through the gateway nor direct",
+      "a gateway route missing fields",
       { routes: [{ host: "grafana", service: "grafana" }] },
-      /homecluster:routes\[0\]: must be \{ host, service, namespace, port \} \(through the gateway\) or \{ host, origin \}/,
+      /homecluster:routes\[0\]\.namespace: is required but not set\n  - homecluster:routes\[0\]\.port: is required but not set/,
+    ],
+    [
+      "a route that is not an object",
+      { routes: ["grafana"] },
+      /homecluster:routes\[0\]: must be \{ host, service, namespace, port \} \(through the gateway\) or \{ host, origin \} \(direct\)/,
     ],
     [
       "a route namespace that is not a Kubernetes name",
@@ -231,6 +236,92 @@ describe("bad config fails with one message naming the key", () => {
       /homecluster:externalDns\.hostnames\[0\]: grafana\.example\.com is a tunnel route \(homecluster:routes\[0\]\)/,
     ],
   ];
+  const istio = committed.istio as Record<string, unknown>;
+  const grafana = (committed.routes as Record<string, unknown>[])[0]!;
+  cases.push(
+    [
+      "a quoted number",
+      { cilium: { ...cilium, k8sServicePort: "6443" } },
+      /homecluster:cilium\.k8sServicePort: Invalid input: expected number, received string/,
+    ],
+    [
+      "routes written as a map",
+      { routes: { grafana } },
+      /homecluster:routes: Invalid input: expected array, received object/,
+    ],
+    [
+      "a namespace list written as one string",
+      { istio: { ...istio, meshNamespaces: "media" } },
+      /homecluster:istio\.meshNamespaces: Invalid input: expected array, received string/,
+    ],
+    [
+      "a namespace listed twice",
+      { istio: { ...istio, meshNamespaces: ["media", "media"] } },
+      /homecluster:istio\.meshNamespaces: lists a namespace twice/,
+    ],
+    [
+      "a misspelt route field",
+      { routes: [{ ...grafana, prot: 80 }] },
+      /homecluster:routes\[0\]: has unknown field\(s\) 'prot'/,
+    ],
+    [
+      "a quoted route port",
+      { routes: [{ ...grafana, port: "80" }] },
+      /homecluster:routes\[0\]\.port: Invalid input: expected number, received string/,
+    ],
+    [
+      "two hostnames that derive the same resource name",
+      {
+        routes: [
+          { ...grafana, host: "a.b.example.com" },
+          { ...grafana, host: "a-b" },
+        ],
+      },
+      /homecluster:routes\[1\]\.host: a-b\.example\.com gets the same resource name 'a-b' as homecluster:routes\[0\]; rename one/,
+    ],
+    [
+      "a tcp origin without a port",
+      { routes: [{ host: "db", origin: "tcp://db.data.svc.cluster.local" }] },
+      /homecluster:routes\[0\]\.origin: must be a valid URL, with a port for tcp:\/\//,
+    ],
+    [
+      "an origin that is not a URL",
+      { routes: [{ host: "db", origin: "tcp://[::1" }] },
+      /homecluster:routes\[0\]\.origin: must be a valid URL/,
+    ],
+    [
+      "an external-dns chart that ignores the label filter",
+      { versions: { externalDns: "1.20.0" } },
+      /homecluster:versions\.externalDns: must be 1\.21\.0 or newer \(older external-dns ignores the label filter on Istio sources\)/,
+    ],
+    [
+      "a Cilium chart older than 1.19",
+      { versions: { cilium: "1.18.4" } },
+      /homecluster:versions\.cilium: must be 1\.19\.0 or newer/,
+    ],
+    [
+      "a STATIC ServiceEntry without endpoints",
+      {
+        istio: {
+          ...istio,
+          serviceEntries: [
+            {
+              name: "ntp",
+              hosts: ["time.example.org"],
+              ports: [{ number: 123, protocol: "TCP", name: "ntp" }],
+              resolution: "STATIC",
+            },
+          ],
+        },
+      },
+      /homecluster:istio\.serviceEntries\[0\]\.resolution: Invalid option: expected one of "DNS"\|"NONE"/,
+    ],
+    [
+      "IPv6 pod networks with cluster-pool IPAM",
+      { network: { ...network, podCidrs: ["fd00:10::/56"] }, cilium: { ...cilium, ipamMode: "cluster-pool" } },
+      /homecluster:network\.podCidrs\[0\]: fd00:10::\/56 is not IPv4; cilium\.ipamMode cluster-pool takes IPv4 pod networks here/,
+    ],
+  );
   it.each(cases)("rejects %s", (_what, overrides, expected) => {
     const message = failure(overrides);
     expect(message).toMatch(/^Invalid configuration/);

@@ -59,10 +59,16 @@ const service = new k8s.core.v1.Service(appName, {
   spec: { selector: labels, ports: [{ name: "http", port: 80, targetPort: appPort }] },
 });
 
+// The hostname is served by homecluster's tunnel: the tunnel-route label keeps external-dns from also
+// publishing it (as a record to the gateway's LAN address, which would shadow the tunnel's CNAME).
+const dnsOwnership = homeclusterOutput("dns");
 new k8s.apiextensions.CustomResource(`${appName}-route`, {
   apiVersion: "networking.istio.io/v1",
   kind: "VirtualService",
-  metadata: { namespace: meshNamespace },
+  metadata: {
+    namespace: meshNamespace,
+    labels: dnsOwnership.apply((dns) => ({ [dns.tunnelRouteLabel]: "true" })),
+  },
   spec: {
     hosts: [hostname],
     gateways: [gateway.gateway],
