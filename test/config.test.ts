@@ -218,7 +218,7 @@ describe("bad config fails with one message naming the key", () => {
     [
       "a gateway route missing fields",
       { routes: [{ host: "grafana", service: "grafana" }] },
-      /homecluster:routes\[0\]\.namespace: is required but not set\n  - homecluster:routes\[0\]\.port: is required but not set/,
+      /homecluster:routes\[0\]\.namespace: is required but not set\n {2}- homecluster:routes\[0\]\.port: is required but not set/,
     ],
     [
       "a route that is not an object",
