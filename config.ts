@@ -7,7 +7,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { cidrRange, isIpAddress, rangeContains, rangesOverlap, startStopRange, type AddressRange } from "./net";
-import { defaultVersions } from "./components/versions";
+import { CLOUDFLARED_TAG, defaultVersions } from "./components/versions";
 
 export const PROJECT = "homecluster";
 
@@ -97,7 +97,7 @@ const versionsSchema = z.strictObject({
   externalDns: versionFrom("1.21.0", "older external-dns ignores the label filter on Istio sources").optional(),
   cloudflared: z
     .string()
-    .regex(/^\d{4}\.\d{1,2}\.\d+$/, "must be a cloudflared release tag such as 2025.11.1 (never 'latest')")
+    .regex(CLOUDFLARED_TAG, "must be a cloudflared release tag such as 2025.11.1 (never 'latest')")
     .optional(),
 });
 
@@ -224,7 +224,11 @@ const tunnelSchema = z.strictObject({
   cloudflared: z
     .strictObject({
       namespace: k8sName.default("cloudflared"),
-      replicas: z.number().int().min(2, "must be at least 2 (one per node keeps the tunnel up)").default(2),
+      replicas: z
+        .number()
+        .int()
+        .min(2, "must be at least 2 (a second replica keeps the tunnel up while one restarts)")
+        .default(2),
       protocol: z.enum(["http2", "quic", "auto"]).default("http2"),
     })
     .default({ namespace: "cloudflared", replicas: 2, protocol: "http2" }),

@@ -51,7 +51,6 @@ const istio = new IstioAmbient(
   "istio",
   {
     version: config.versions.istio,
-    distribution: config.distribution,
     gateway: config.istio.gateway,
     values: config.istio.values,
     cilium: cilium.release,
@@ -72,6 +71,7 @@ const tunnel = new Tunnel(
     cloudflaredVersion: config.versions.cloudflared,
     protect: config.tunnel.protect,
     cniReady: cilium.release,
+    owner: { project: pulumi.getProject(), stack: pulumi.getStack() },
   },
   { providers: [cloudflareProvider, k8sProvider] },
 );

@@ -44,7 +44,7 @@ export interface CiliumValuesArgs {
  * The agent's capabilities on Talos: the chart's default list without SYS_MODULE, which Talos does not grant
  * (Talos loads kernel modules itself).
  */
-export const TALOS_AGENT_CAPABILITIES = [
+const TALOS_AGENT_CAPABILITIES = [
   "CHOWN",
   "KILL",
   "NET_ADMIN",
@@ -57,7 +57,7 @@ export const TALOS_AGENT_CAPABILITIES = [
   "SETGID",
   "SETUID",
 ];
-export const TALOS_CLEAN_STATE_CAPABILITIES = ["NET_ADMIN", "SYS_ADMIN", "SYS_RESOURCE"];
+const TALOS_CLEAN_STATE_CAPABILITIES = ["NET_ADMIN", "SYS_ADMIN", "SYS_RESOURCE"];
 
 /** What each distribution needs on top of the common values. */
 function distributionPreset(distribution: Distribution): HelmValues {

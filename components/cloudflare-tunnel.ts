@@ -13,13 +13,14 @@
  *
  * The tunnel and its DNS records take `protect` from args: deleting them takes every public app offline.
  */
-import { createHash } from "node:crypto";
 import * as cloudflare from "@pulumi/cloudflare";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { isWildcard, type Route } from "../config";
 import type { GatewayService as IstioGatewayService } from "./istio";
+import { rolloutHash } from "./secret-hash";
+import { CLOUDFLARED_TAG } from "./versions";
 
 /** The name cloudflared's service account has; mesh policies allow this principal to reach the gateway. */
 export const CLOUDFLARED_SERVICE_ACCOUNT = "cloudflared";
@@ -106,9 +107,15 @@ export function tunnelConfig(routes: Route[], gatewayServiceUrl: string, origin:
   };
 }
 
+/** The Pulumi project and stack that own the tunnel's DNS records. */
+export interface RecordOwner {
+  project: string;
+  stack: string;
+}
+
 /** The record comment naming the owner (free zones allow 100 characters). */
-export function dnsRecordComment(project: string, stack: string): string {
-  return `Cloudflare Tunnel route of Pulumi stack ${project}/${stack}; do not edit by hand`;
+export function dnsRecordComment(owner: RecordOwner): string {
+  return `Cloudflare Tunnel route of Pulumi stack ${owner.project}/${owner.stack}; do not edit by hand`;
 }
 
 /**
@@ -245,6 +252,8 @@ export interface TunnelArgs {
   protect: boolean;
   /** The CNI (Cilium's release): cloudflared's pods wait for it; nothing else here does. */
   cniReady: pulumi.Resource;
+  /** The project and stack named in each DNS record's comment, so a reader of the zone knows who owns it. */
+  owner: RecordOwner;
 }
 
 /** Pass the providers as `{ providers: { cloudflare, kubernetes } }` (or a list): both are required. */
@@ -268,7 +277,7 @@ export class Tunnel extends pulumi.ComponentResource {
     if (args.cloudflared.replicas < 2) {
       throw new pulumi.ResourceError(`cloudflared needs at least 2 replicas, got ${args.cloudflared.replicas}`, this);
     }
-    if (!/^\d{4}\.\d{1,2}\.\d+$/.test(args.cloudflaredVersion)) {
+    if (!CLOUDFLARED_TAG.test(args.cloudflaredVersion)) {
       throw new pulumi.ResourceError(
         `cloudflared version must be a release tag, got '${args.cloudflaredVersion}'`,
         this,
@@ -293,7 +302,7 @@ export class Tunnel extends pulumi.ComponentResource {
       { parent: this },
     );
     this.hostnames = config.ingresses.flatMap((rule) => (rule.hostname === undefined ? [] : [rule.hostname]));
-    const comment = dnsRecordComment(pulumi.getProject(), pulumi.getStack());
+    const comment = dnsRecordComment(args.owner);
     for (const route of args.routes) {
       new cloudflare.DnsRecord(
         `${name}-dns-${route.name}`,
@@ -340,9 +349,7 @@ export class Tunnel extends pulumi.ComponentResource {
           ...args.cloudflared,
           version: args.cloudflaredVersion,
           tokenSecretName: tokenSecret.metadata.name,
-          // Unsecret: a secret anywhere in the spec hides the whole spec from `pulumi preview` diffs, and the
-          // SHA-256 of a token carrying 32 random bytes reveals nothing about it.
-          tokenHash: pulumi.unsecret(token.apply((t) => createHash("sha256").update(t).digest("hex"))),
+          tokenHash: rolloutHash(token),
         }),
       },
       { parent: this, dependsOn: [args.cniReady, serviceAccount] },

@@ -8,7 +8,7 @@
  *   zone, with permission group ids looked up through the provider;
  * - a Kubernetes Secret holding that token, the only place it is stored;
  * - a Helm release of the official `external-dns` chart, values from `externalDnsValues()`, after Cilium and
- *   (for the Istio sources) after Istio's CRDs.
+ *   (for the Istio sources) after Istio's CRDs; a hash of the token on its pods rolls them when the token changes.
  *
  * Pass the providers as `{ providers: [cloudflare, kubernetes] }`; the Cloudflare one is only used to mint.
  */
@@ -18,6 +18,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { HomeclusterConfig } from "../config";
 import { EXTERNAL_DNS_LABEL_FILTER } from "./dns-ownership";
 import { chartRelease, type HelmValues } from "./helm";
+import { rolloutHash } from "./secret-hash";
 import { chartRepos } from "./versions";
 
 type ExternalDnsConfig = HomeclusterConfig["externalDns"];
@@ -28,6 +29,8 @@ export type ExternalDnsLogLevel = ExternalDnsConfig["logLevel"];
 /** The Secret external-dns reads its Cloudflare token from, and the key inside it. */
 export const TOKEN_SECRET_NAME = "cloudflare-api-token";
 export const TOKEN_SECRET_KEY = "api-token";
+/** Pod annotation holding a hash of the token: external-dns reads it only at start, so a new token must roll it. */
+export const TOKEN_HASH_ANNOTATION = "homecluster.io/cloudflare-api-token-sha256";
 
 /**
  * TXT registry prefix. The record-type placeholder keeps the TXT name apart from the record it describes (a
@@ -66,8 +69,11 @@ export interface ExternalDnsValuesArgs {
   serviceMonitor: boolean;
 }
 
-/** Helm values of the external-dns chart. Pure: tested directly. */
-export function externalDnsValues(args: ExternalDnsValuesArgs): HelmValues {
+/**
+ * Helm values of the external-dns chart; `tokenHash` (see secret-hash.ts) becomes a pod annotation. Pure: tested
+ * directly.
+ */
+export function externalDnsValues(args: ExternalDnsValuesArgs, tokenHash?: pulumi.Input<string>): HelmValues {
   return {
     provider: { name: "cloudflare" },
     // The token only ever reaches the pod through the Secret, never as a value in the release.
@@ -92,6 +98,7 @@ export function externalDnsValues(args: ExternalDnsValuesArgs): HelmValues {
     extraArgs: { "zone-id-filter": args.zoneId, "cloudflare-proxied": args.proxied },
     serviceMonitor: { enabled: args.serviceMonitor },
     resources: EXTERNAL_DNS_RESOURCES,
+    ...(tokenHash === undefined ? {} : { podAnnotations: { [TOKEN_HASH_ANNOTATION]: tokenHash } }),
     // The chart's defaults already meet the restricted Pod Security Standard; pinned here so a chart upgrade
     // cannot loosen them unnoticed.
     podSecurityContext: { runAsNonRoot: true, fsGroup: 65534, seccompProfile: { type: "RuntimeDefault" } },
@@ -236,7 +243,7 @@ export class ExternalDns extends pulumi.ComponentResource {
         version: args.version,
         repo: chartRepos.externalDns,
         namespace: args.namespace,
-        values: externalDnsValues(args),
+        values: externalDnsValues(args, rolloutHash(token)),
       },
       {
         parent: this,

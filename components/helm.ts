@@ -16,15 +16,15 @@ export interface ChartReleaseArgs {
   version: string;
   repo: string;
   namespace: string;
-  /** Create the namespace when missing. Default: false (the stack creates namespaces it needs explicitly). */
-  createNamespace?: boolean;
   values: pulumi.Input<HelmValues>;
-  /** Seconds Helm waits for the release to become ready. Default: 600. */
-  timeout?: number;
 }
 
-/** Release settings every chart shares: atomic upgrades, cleanup on failure, bounded history. */
+/**
+ * Release settings every chart shares: atomic upgrades, cleanup on failure, bounded history, and up to ten minutes
+ * to become ready. Namespaces are never created by Helm: the stack creates the ones it needs explicitly.
+ */
 export const RELEASE_DEFAULTS = {
+  createNamespace: false,
   atomic: true,
   cleanupOnFail: true,
   maxHistory: 5,
@@ -44,12 +44,8 @@ export function chartRelease(
       version: args.version,
       repositoryOpts: { repo: args.repo },
       namespace: args.namespace,
-      createNamespace: args.createNamespace ?? false,
       values: args.values,
-      atomic: RELEASE_DEFAULTS.atomic,
-      cleanupOnFail: RELEASE_DEFAULTS.cleanupOnFail,
-      maxHistory: RELEASE_DEFAULTS.maxHistory,
-      timeout: args.timeout ?? RELEASE_DEFAULTS.timeout,
+      ...RELEASE_DEFAULTS,
     },
     opts,
   );

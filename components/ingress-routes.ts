@@ -72,8 +72,6 @@ export interface IngressRoutesArgs {
   istioBase: pulumi.Resource;
   /** The gateway's Namespace, where the Gateway object lives. Required. */
   gatewayNamespace: pulumi.Resource;
-  /** Name of the Istio Gateway object. Default: `public`. */
-  gatewayName?: string;
 }
 
 export class IngressRoutes extends pulumi.ComponentResource {
@@ -91,7 +89,7 @@ export class IngressRoutes extends pulumi.ComponentResource {
     const duplicate = hostnames.find((h, i) => hostnames.indexOf(h) !== i);
     if (duplicate) throw new pulumi.ResourceError(`hostname ${duplicate} is routed twice`, this);
 
-    this.gatewayName = args.gatewayName ?? PUBLIC_GATEWAY_NAME;
+    this.gatewayName = PUBLIC_GATEWAY_NAME;
     this.gatewayNamespace = args.gateway.namespace;
     this.gateway =
       routes.length > 0

@@ -16,7 +16,6 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { Distribution } from "../config";
 import { chartRelease, deepMerge, type HelmValues } from "./helm";
 import { chartRepos } from "./versions";
 
@@ -63,8 +62,6 @@ export interface GatewaySettings {
 }
 
 export interface IstioValuesArgs {
-  /** Which cluster distribution the CNI preset is for. Default in config: `kubeadm`. */
-  distribution: Distribution;
   /** The gateway's namespace and Service. Default in config: `istio-ingress`, ClusterIP. */
   gateway: GatewaySettings;
   /** Escape hatch per chart: values deep-merged over everything this function sets. Default: none. */
@@ -73,20 +70,14 @@ export interface IstioValuesArgs {
 
 /**
  * Where istio-cni installs its plugin and chains its config. Cilium is the CNI on every distribution this stack
- * supports and uses the standard paths, so every preset is the standard pair, and none sets `global.platform`:
+ * supports and uses the standard paths, so Istio takes no distribution preset and no `global.platform`:
  * - talos: containerd uses /etc/cni/net.d and /opt/cni/bin (Istio has no `talos` platform; the chart would fail);
  * - k3s: started with --flannel-backend=none, k3s uses the standard paths Cilium writes to. `global.platform=k3s`
  *   would point istio-cni at the bundled flannel's /var/lib/rancher/k3s/... directories, which Cilium never uses;
  * - kubeadm: the standard paths.
+ * Pinned (they are also the chart's defaults) so a chart upgrade cannot move them.
  */
-export function cniPaths(distribution: Distribution): { cniBinDir: string; cniConfDir: string } {
-  switch (distribution) {
-    case "talos":
-    case "k3s":
-    case "kubeadm":
-      return { cniBinDir: "/opt/cni/bin", cniConfDir: "/etc/cni/net.d" };
-  }
-}
+const CNI_PATHS = { cniBinDir: "/opt/cni/bin", cniConfDir: "/etc/cni/net.d" } as const;
 
 /** The gateway chart's Service: ClusterIP, or LoadBalancer with an optional fixed address from Cilium LB IPAM. */
 function gatewayServiceValues(gateway: GatewaySettings): HelmValues {
@@ -107,7 +98,7 @@ export function istioValues(args: IstioValuesArgs): Record<IstioChart, HelmValue
   const own: Record<IstioChart, HelmValues> = {
     base: {},
     istiod: { profile: "ambient" },
-    cni: { profile: "ambient", ...cniPaths(args.distribution) },
+    cni: { profile: "ambient", ...CNI_PATHS },
     // ztunnel is ambient-only; the upstream guide installs it without a profile.
     ztunnel: {},
     // The chart keeps its default `istio.io/dataplane-mode: none` label next to these (Helm merges maps).

@@ -37,8 +37,6 @@ import { ISTIO_NAMESPACE, type GatewayService } from "./istio";
 export const AMBIENT_LABEL = { "istio.io/dataplane-mode": "ambient" };
 
 export interface MeshPolicySettings {
-  /** Istio's root namespace, where mesh-wide policies live. Default: `istio-system`. */
-  rootNamespace?: string;
   /** Deny whatever no ALLOW policy lets in, and create the allows below. Default in config: true. */
   defaultDeny: boolean;
   /** Allow traffic within each mesh namespace (under the default deny). Default in config: true. */
@@ -74,15 +72,15 @@ export interface MeshPolicyObject {
  * they would turn into piecemeal denies.
  */
 export function meshPolicyObjects(settings: MeshPolicySettings): MeshPolicyObject[] {
-  const root = settings.rootNamespace ?? ISTIO_NAMESPACE;
-  const out: MeshPolicyObject[] = [{ key: "mtls-strict", object: meshStrictMtls(root) }];
+  // Mesh-wide policies live in Istio's root namespace.
+  const out: MeshPolicyObject[] = [{ key: "mtls-strict", object: meshStrictMtls(ISTIO_NAMESPACE) }];
   settings.mtlsExceptions.forEach((exception, i) =>
     out.push({ key: `mtls-exception-${i}`, object: mtlsException(exception, i) }),
   );
   if (settings.defaultDeny) {
     const gateway = { namespace: settings.gateway.namespace, serviceAccount: settings.gateway.serviceAccount };
     out.push(
-      { key: "allow-nothing", object: allowNothing(root) },
+      { key: "allow-nothing", object: allowNothing(ISTIO_NAMESPACE) },
       {
         key: "allow-http-ingress",
         object: gatewayIngressAllow({

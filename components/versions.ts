@@ -22,3 +22,6 @@ export const chartRepos = {
   istio: "https://istio-release.storage.googleapis.com/charts",
   externalDns: "https://kubernetes-sigs.github.io/external-dns",
 } as const;
+
+/** A cloudflared release tag (`2025.11.1`): a moving tag such as `latest` would change the binary under us. */
+export const CLOUDFLARED_TAG = /^\d{4}\.\d{1,2}\.\d+$/;

@@ -29,23 +29,15 @@ export type CiliumL2AnnouncementPolicy = TypedObject<
   }
 >;
 
-export interface CiliumCidrRule {
-  cidr: string;
-}
-export type CiliumEndpointSelector = LabelSelector;
-
 export interface CiliumIngressRule {
   fromCIDR?: string[];
-  fromCIDRSet?: CiliumCidrRule[];
-  fromEntities?: string[];
-  fromEndpoints?: CiliumEndpointSelector[];
 }
 
 export type CiliumClusterwideNetworkPolicy = TypedObject<
   "CiliumClusterwideNetworkPolicy",
   {
     description?: string;
-    endpointSelector: CiliumEndpointSelector;
+    endpointSelector: LabelSelector;
     ingress?: CiliumIngressRule[];
     /**
      * Unset, Cilium puts every selected endpoint into default deny for each direction that has rules; an

@@ -14,6 +14,15 @@ import { parse as parseYaml } from "yaml";
 export const PROJECT_ROOT = path.resolve(__dirname, "..");
 export const PROJECT = "homecluster";
 
+/** Type tokens of the resources the tests and the offline plan look up. */
+export const RELEASE = "kubernetes:helm.sh/v3:Release";
+export const NAMESPACE = "kubernetes:core/v1:Namespace";
+export const SECRET = "kubernetes:core/v1:Secret";
+export const GATEWAY = "kubernetes:networking.istio.io/v1:Gateway";
+export const VIRTUAL_SERVICE = "kubernetes:networking.istio.io/v1:VirtualService";
+export const AUTHORIZATION_POLICY = "kubernetes:security.istio.io/v1:AuthorizationPolicy";
+export const TUNNEL_CONFIG = "cloudflare:index/zeroTrustTunnelCloudflaredConfig:ZeroTrustTunnelCloudflaredConfig";
+
 /** What the mocked invoke returns as the tunnel token. */
 export const MOCK_TUNNEL_TOKEN = "mock-tunnel-token-eyJhIjoiYiJ9";
 /** What the mocked ApiToken resource returns as its value. */
@@ -48,6 +57,8 @@ export interface RecordedResource {
 export interface RecordedCall {
   token: string;
   inputs: Record<string, unknown>;
+  /** The provider reference (`<urn>::<id>`) the invoke went through; undefined for the default provider. */
+  provider: string | undefined;
 }
 
 export interface MockRun {
@@ -126,7 +137,7 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
       return { ...inputs, base64: Buffer.from(`random-${name}`).toString("base64"), hex: "72616e646f6d" };
     case "cloudflare:index/apiToken:ApiToken":
       return { ...inputs, value: MOCK_MINTED_TOKEN };
-    case "kubernetes:helm.sh/v3:Release":
+    case RELEASE:
       return {
         ...inputs,
         status: {
@@ -204,7 +215,7 @@ export async function runUnderMocks(options: MockRunOptions): Promise<MockRun> {
     {
       newResource: (args) => ({ id: `${args.name}-id`, state: mockState(args.type, args.name, args.inputs) }),
       call: (args) => {
-        calls.push({ token: args.token, inputs: args.inputs });
+        calls.push({ token: args.token, inputs: args.inputs, provider: args.provider || undefined });
         return mockCall(args.token, args.inputs);
       },
     },

@@ -13,21 +13,20 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { stringify } from "yaml";
 import {
+  AUTHORIZATION_POLICY,
   declaredKeys,
+  GATEWAY,
   projectDefaults,
   redact,
+  RELEASE,
   runUnderMocks,
   stackConfig,
+  TUNNEL_CONFIG,
+  VIRTUAL_SERVICE,
   type ConfigValues,
   type MockRun,
   type RecordedResource,
 } from "./mock-runtime";
-
-const RELEASE = "kubernetes:helm.sh/v3:Release";
-const TUNNEL_CONFIG = "cloudflare:index/zeroTrustTunnelCloudflaredConfig:ZeroTrustTunnelCloudflaredConfig";
-const GATEWAY = "kubernetes:networking.istio.io/v1:Gateway";
-const VIRTUAL_SERVICE = "kubernetes:networking.istio.io/v1:VirtualService";
-const AUTHORIZATION_POLICY = "kubernetes:security.istio.io/v1:AuthorizationPolicy";
 
 interface PlanArgs {
   stack: string;

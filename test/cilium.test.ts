@@ -1,14 +1,7 @@
-import { beforeAll, describe, expect, it } from "vitest";
-import {
-  ciliumValues,
-  l2AnnouncementPolicy,
-  lbIpPool,
-  TALOS_AGENT_CAPABILITIES,
-  type CiliumValuesArgs,
-} from "../components/cilium";
-import { runProgram, type ProgramRun } from "./harness";
+import { describe, expect, it } from "vitest";
+import { ciliumValues, l2AnnouncementPolicy, lbIpPool, type CiliumValuesArgs } from "../components/cilium";
+import { RELEASE, sharedRun } from "./harness";
 
-const RELEASE = "kubernetes:helm.sh/v3:Release";
 const CUSTOM = "kubernetes:cilium.io/v2:CiliumLoadBalancerIPPool";
 const L2 = "kubernetes:cilium.io/v2alpha1:CiliumL2AnnouncementPolicy";
 
@@ -77,14 +70,25 @@ describe("ciliumValues", () => {
     expect(v.k8sServiceHost).toBe("localhost");
     expect(v.k8sServicePort).toBe(7445);
     expect(v.cgroup).toEqual({ autoMount: { enabled: false }, hostRoot: "/sys/fs/cgroup" });
+    // The chart's default agent list without SYS_MODULE.
     expect(v.securityContext).toEqual({
       capabilities: {
-        ciliumAgent: TALOS_AGENT_CAPABILITIES,
+        ciliumAgent: [
+          "CHOWN",
+          "KILL",
+          "NET_ADMIN",
+          "NET_RAW",
+          "IPC_LOCK",
+          "SYS_ADMIN",
+          "SYS_RESOURCE",
+          "DAC_OVERRIDE",
+          "FOWNER",
+          "SETGID",
+          "SETUID",
+        ],
         cleanCiliumState: ["NET_ADMIN", "SYS_ADMIN", "SYS_RESOURCE"],
       },
     });
-    expect(TALOS_AGENT_CAPABILITIES).not.toContain("SYS_MODULE");
-    expect(TALOS_AGENT_CAPABILITIES).toEqual(expect.arrayContaining(["NET_ADMIN", "SYS_ADMIN", "NET_RAW", "IPC_LOCK"]));
   });
 
   it("k3s and kubeadm presets keep the chart's CNI paths and cgroup handling", () => {
@@ -144,13 +148,10 @@ describe("Cilium custom resource builders", () => {
 });
 
 describe("Cilium under mocks with the committed config", () => {
-  let run: ProgramRun;
-  beforeAll(async () => {
-    run = await runProgram();
-  });
+  const run = sharedRun();
 
   it("installs the official chart at the pinned version in kube-system as an atomic release", () => {
-    const release = run.get(RELEASE, "cilium-release");
+    const release = run().get(RELEASE, "cilium-release");
     expect(release.inputs).toMatchObject({
       name: "cilium",
       chart: "cilium",
@@ -165,7 +166,7 @@ describe("Cilium under mocks with the committed config", () => {
   });
 
   it("passes the committed config into the values (talos preset, KubePrism, pools)", () => {
-    const values = run.get(RELEASE, "cilium-release").inputs.values;
+    const values = run().get(RELEASE, "cilium-release").inputs.values;
     expect(values).toMatchObject({
       kubeProxyReplacement: true,
       k8sServiceHost: "localhost",
@@ -184,28 +185,28 @@ describe("Cilium under mocks with the committed config", () => {
   });
 
   it("creates the pool and the L2 policy after the release, with the configured blocks and interfaces", () => {
-    const release = run.get(RELEASE, "cilium-release");
-    const pool = run.get(CUSTOM, "cilium-lb-pool");
-    const l2 = run.get(L2, "cilium-l2-policy");
+    const release = run().get(RELEASE, "cilium-release");
+    const pool = run().get(CUSTOM, "cilium-lb-pool");
+    const l2 = run().get(L2, "cilium-l2-policy");
     expect(pool.inputs.spec).toEqual({
       blocks: [{ cidr: "192.168.1.224/28" }, { start: "192.168.1.240", stop: "192.168.1.250" }],
     });
     expect(l2.inputs.spec).toEqual({ loadBalancerIPs: true, interfaces: ["^eth[0-9]+", "^enp.+"] });
-    expect(run.dependsOn(pool, release)).toBe(true);
-    expect(run.dependsOn(l2, release)).toBe(true);
+    expect(run().dependsOn(pool, release)).toBe(true);
+    expect(run().dependsOn(l2, release)).toBe(true);
   });
 
   it("uses the explicit Kubernetes provider bound to the configured context", () => {
-    const provider = run.get("pulumi:providers:kubernetes", "k8s");
+    const provider = run().get("pulumi:providers:kubernetes", "k8s");
     expect(provider.inputs.context).toBe("admin@homecluster");
-    const release = run.get(RELEASE, "cilium-release");
+    const release = run().get(RELEASE, "cilium-release");
     expect(release.provider).toMatch(/pulumi:providers:kubernetes::k8s::/);
-    expect(run.get(CUSTOM, "cilium-lb-pool").provider).toMatch(/pulumi:providers:kubernetes::k8s::/);
+    expect(run().get(CUSTOM, "cilium-lb-pool").provider).toMatch(/pulumi:providers:kubernetes::k8s::/);
   });
 
   it("parents everything to the component", () => {
-    const component = run.get("homecluster:networking:Cilium", "cilium");
-    for (const child of [run.get(RELEASE, "cilium-release"), run.get(CUSTOM, "cilium-lb-pool")]) {
+    const component = run().get("homecluster:networking:Cilium", "cilium");
+    for (const child of [run().get(RELEASE, "cilium-release"), run().get(CUSTOM, "cilium-lb-pool")]) {
       expect(child.parent).toBe(component.urn);
     }
   });

@@ -20,22 +20,22 @@ import type { DirectRoute, GatewayRoute, Route } from "../config";
 import {
   isSecretAt,
   MOCK_TUNNEL_TOKEN,
+  NAMESPACE,
   plainOccurrences,
+  RELEASE,
   runProgram,
-  type ProgramRun,
+  SECRET,
+  sharedRun,
+  TUNNEL_CONFIG,
   type RecordedResource,
 } from "./harness";
 
 const TUNNEL = "cloudflare:index/zeroTrustTunnelCloudflared:ZeroTrustTunnelCloudflared";
-const CONFIG = "cloudflare:index/zeroTrustTunnelCloudflaredConfig:ZeroTrustTunnelCloudflaredConfig";
 const DNS = "cloudflare:index/dnsRecord:DnsRecord";
 const RANDOM = "random:index/randomBytes:RandomBytes";
-const NAMESPACE = "kubernetes:core/v1:Namespace";
-const SECRET = "kubernetes:core/v1:Secret";
 const SERVICE_ACCOUNT = "kubernetes:core/v1:ServiceAccount";
 const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
 const PDB = "kubernetes:policy/v1:PodDisruptionBudget";
-const RELEASE = "kubernetes:helm.sh/v3:Release";
 const GATEWAY_URL = "http://istio-ingress.istio-ingress.svc.cluster.local:80";
 
 const gatewayRoute = (name: string, hostname: string, service = name): GatewayRoute => ({
@@ -122,7 +122,7 @@ describe("tunnel ingress rules", () => {
 
 describe("tunnel DNS record args", () => {
   it("is a proxied CNAME with automatic TTL under the FQDN, for normal, apex and wildcard hostnames", () => {
-    const comment = dnsRecordComment("homecluster", "prod");
+    const comment = dnsRecordComment({ project: "homecluster", stack: "prod" });
     for (const route of [
       gatewayRoute("grafana", "grafana.example.com"),
       gatewayRoute("apex", "example.com"),
@@ -141,7 +141,9 @@ describe("tunnel DNS record args", () => {
   });
 
   it("keeps the comment within the 100 characters a free zone allows, for a long stack name", () => {
-    expect(dnsRecordComment("homecluster", "a-rather-long-stack-name").length).toBeLessThanOrEqual(100);
+    expect(dnsRecordComment({ project: "homecluster", stack: "a-rather-long-stack-name" }).length).toBeLessThanOrEqual(
+      100,
+    );
   });
 });
 
@@ -231,19 +233,16 @@ describe("cloudflared objects", () => {
 });
 
 describe("Tunnel under mocks with the committed config", () => {
-  let run: ProgramRun;
-  beforeAll(async () => {
-    run = await runProgram();
-  });
+  const run = sharedRun();
 
-  const tunnelUrn = () => run.get(TUNNEL, "tunnel-tunnel").urn;
+  const tunnelUrn = () => run().get(TUNNEL, "tunnel-tunnel").urn;
   // The mocks give every resource the id `<name>-id`.
   const TUNNEL_ID = "tunnel-tunnel-id";
 
   it("creates a remotely-managed tunnel whose secret is the RandomBytes' base64, as a secret", () => {
-    const secret = run.get(RANDOM, "tunnel-secret");
+    const secret = run().get(RANDOM, "tunnel-secret");
     expect(secret.inputs).toEqual({ length: 32 });
-    const tunnel = run.get(TUNNEL, "tunnel-tunnel");
+    const tunnel = run().get(TUNNEL, "tunnel-tunnel");
     expect(tunnel.inputs).toEqual({
       accountId: "0123456789abcdef0123456789abcdef",
       name: "homecluster",
@@ -251,11 +250,11 @@ describe("Tunnel under mocks with the committed config", () => {
       tunnelSecret: Buffer.from("random-tunnel-secret").toString("base64"),
     });
     expect(isSecretAt(tunnel.rawInputs, "tunnelSecret")).toBe(true);
-    expect(run.dependsOn(tunnel, secret)).toBe(true);
+    expect(run().dependsOn(tunnel, secret)).toBe(true);
   });
 
   it("configures the tunnel with the committed routes: gateway routes to the gateway, ssh direct, 404 last", () => {
-    const config = run.get(CONFIG, "tunnel-config");
+    const config = run().get(TUNNEL_CONFIG, "tunnel-config");
     expect(config.inputs).toEqual({
       accountId: "0123456789abcdef0123456789abcdef",
       tunnelId: TUNNEL_ID,
@@ -274,7 +273,9 @@ describe("Tunnel under mocks with the committed config", () => {
   });
 
   it("creates one protected, proxied CNAME per hostname pointing at the tunnel", () => {
-    const records = run.all(DNS).filter((r) => r.name.startsWith("tunnel-dns-"));
+    const records = run()
+      .all(DNS)
+      .filter((r) => r.name.startsWith("tunnel-dns-"));
     expect(records.map((r) => [r.name, r.inputs.name])).toEqual([
       ["tunnel-dns-grafana", "grafana.example.com"],
       ["tunnel-dns-jellyfin", "jellyfin.example.com"],
@@ -294,7 +295,7 @@ describe("Tunnel under mocks with the committed config", () => {
       expect(record.protect).toBe(true);
       expect(record.dependencies).toContain(tunnelUrn());
     }
-    expect(run.get(TUNNEL, "tunnel-tunnel").protect).toBe(true);
+    expect(run().get(TUNNEL, "tunnel-tunnel").protect).toBe(true);
   });
 
   it("honours tunnel.protect=false on the tunnel and the records", async () => {
@@ -304,11 +305,11 @@ describe("Tunnel under mocks with the committed config", () => {
   });
 
   it("reads the token for this tunnel and stores it, as a secret, in the cloudflared namespace", () => {
-    const call = run.calls.find(
+    const call = run().calls.find(
       (c) => c.token === "cloudflare:index/getZeroTrustTunnelCloudflaredToken:getZeroTrustTunnelCloudflaredToken",
     );
     expect(call?.inputs).toEqual({ accountId: "0123456789abcdef0123456789abcdef", tunnelId: TUNNEL_ID });
-    const secret = run.get(SECRET, "tunnel-token");
+    const secret = run().get(SECRET, "tunnel-token");
     expect(secret.inputs).toEqual({
       apiVersion: "v1",
       kind: "Secret",
@@ -320,27 +321,27 @@ describe("Tunnel under mocks with the committed config", () => {
   });
 
   it("never has the token in plain text: not in any resource's inputs nor in a stack output", () => {
-    for (const resource of run.resources) {
+    for (const resource of run().resources) {
       expect(plainOccurrences(resource.rawInputs, MOCK_TUNNEL_TOKEN), resource.name).toEqual([]);
     }
-    for (const [key, output] of Object.entries(run.outputs)) {
+    for (const [key, output] of Object.entries(run().outputs)) {
       if (!output.secret) expect(plainOccurrences(output.value, MOCK_TUNNEL_TOKEN), key).toEqual([]);
     }
   });
 
   it("creates the cloudflared namespace (restricted pod security, not enrolled here) and service account", () => {
-    expect(run.get(NAMESPACE, "tunnel-namespace").inputs.metadata).toEqual({
+    expect(run().get(NAMESPACE, "tunnel-namespace").inputs.metadata).toEqual({
       name: "cloudflared",
       labels: { "pod-security.kubernetes.io/enforce": "restricted" },
     });
-    expect(run.get(SERVICE_ACCOUNT, "tunnel-service-account").inputs).toMatchObject({
+    expect(run().get(SERVICE_ACCOUNT, "tunnel-service-account").inputs).toMatchObject({
       metadata: { name: "cloudflared", namespace: "cloudflared" },
       automountServiceAccountToken: false,
     });
   });
 
   it("deploys hardened cloudflared: pinned tag, replicas, token from the Secret, probes, hash annotation", () => {
-    const deployment = run.get(DEPLOYMENT, "tunnel-deployment");
+    const deployment = run().get(DEPLOYMENT, "tunnel-deployment");
     const spec = deployment.inputs.spec;
     const container = spec.template.spec.containers[0];
     expect(deployment.inputs.metadata).toEqual({
@@ -378,24 +379,24 @@ describe("Tunnel under mocks with the committed config", () => {
   });
 
   it("adds a PodDisruptionBudget keeping one cloudflared up", () => {
-    expect(run.get(PDB, "tunnel-pdb").inputs).toMatchObject({
+    expect(run().get(PDB, "tunnel-pdb").inputs).toMatchObject({
       metadata: { name: "cloudflared", namespace: "cloudflared" },
       spec: { minAvailable: 1, selector: { matchLabels: { "app.kubernetes.io/name": "cloudflared" } } },
     });
   });
 
   it("makes only cloudflared's Deployment wait for Cilium (and its tunnel), no Cloudflare resource wait for the cluster", () => {
-    const cilium = run.get(RELEASE, "cilium-release");
-    const deployment = run.get(DEPLOYMENT, "tunnel-deployment");
-    expect(run.dependsOn(deployment, cilium)).toBe(true);
+    const cilium = run().get(RELEASE, "cilium-release");
+    const deployment = run().get(DEPLOYMENT, "tunnel-deployment");
+    expect(run().dependsOn(deployment, cilium)).toBe(true);
     for (const name of ["tunnel-namespace", "tunnel-token", "tunnel-service-account", "tunnel-pdb"]) {
-      const object = run.resources.find((r) => r.name === name)!;
-      expect(run.dependsOn(object, cilium), name).toBe(false);
+      const object = run().resources.find((r) => r.name === name)!;
+      expect(run().dependsOn(object, cilium), name).toBe(false);
     }
     // `pulumi destroy` goes in reverse order: cloudflared stops before its tunnel is deleted.
-    expect(run.dependsOn(deployment, run.get(TUNNEL, "tunnel-tunnel"))).toBe(true);
-    expect(run.dependsOn(deployment, run.get(SECRET, "tunnel-token"))).toBe(true);
-    const byUrn = new Map(run.resources.map((r) => [r.urn, r]));
+    expect(run().dependsOn(deployment, run().get(TUNNEL, "tunnel-tunnel"))).toBe(true);
+    expect(run().dependsOn(deployment, run().get(SECRET, "tunnel-token"))).toBe(true);
+    const byUrn = new Map(run().resources.map((r) => [r.urn, r]));
     const closure = (resource: RecordedResource): Set<string> => {
       const seen = new Set<string>();
       const visit = (urn: string) => {
@@ -406,7 +407,7 @@ describe("Tunnel under mocks with the committed config", () => {
       resource.dependencies.forEach(visit);
       return seen;
     };
-    const cloudflareResources = run.resources.filter((r) => r.type.startsWith("cloudflare:"));
+    const cloudflareResources = run().resources.filter((r) => r.type.startsWith("cloudflare:"));
     expect(cloudflareResources.length).toBeGreaterThanOrEqual(6);
     for (const resource of cloudflareResources) {
       const deps = [...closure(resource)];
@@ -422,17 +423,17 @@ describe("Tunnel under mocks with the committed config", () => {
   });
 
   it("exports the tunnel id, its CNAME target and the hostnames in rule order, none of them secret", () => {
-    expect(run.outputs.tunnelId).toEqual({ value: TUNNEL_ID, secret: false });
-    expect(run.outputs.tunnelCname).toEqual({ value: `${TUNNEL_ID}.cfargotunnel.com`, secret: false });
-    expect(run.outputs.publicHostnames).toEqual({
+    expect(run().outputs.tunnelId).toEqual({ value: TUNNEL_ID, secret: false });
+    expect(run().outputs.tunnelCname).toEqual({ value: `${TUNNEL_ID}.cfargotunnel.com`, secret: false });
+    expect(run().outputs.publicHostnames).toEqual({
       value: ["grafana.example.com", "jellyfin.example.com", "example.com", "ssh.example.com"],
       secret: false,
     });
   });
 
   it("uses the explicit Cloudflare provider for Cloudflare resources and the k8s provider for cluster ones", () => {
-    const component = run.get("homecluster:cloudflare:Tunnel", "tunnel");
-    const children = run.resources.filter((r) => r.parent === component.urn);
+    const component = run().get("homecluster:cloudflare:Tunnel", "tunnel");
+    const children = run().resources.filter((r) => r.parent === component.urn);
     expect(children.map((r) => r.name).sort()).toEqual(
       [
         "tunnel-secret",
@@ -455,14 +456,21 @@ describe("Tunnel under mocks with the committed config", () => {
       if (child.type.startsWith("kubernetes:"))
         expect(child.provider).toMatch(/^urn:.*::pulumi:providers:kubernetes::k8s::/);
     }
-    expect(run.get("pulumi:providers:cloudflare", "cloudflare").inputs.apiToken).toBe("test-cloudflare-api-token");
+    expect(run().get("pulumi:providers:cloudflare", "cloudflare").inputs.apiToken).toBe("test-cloudflare-api-token");
   });
 });
 
-describe("Tunnel argument checks", () => {
+describe("Tunnel arguments, under bare mocks of another stack", () => {
+  const registered: pulumi.runtime.MockResourceArgs[] = [];
   beforeAll(async () => {
     await pulumi.runtime.setMocks(
-      { newResource: (args) => ({ id: `${args.name}-id`, state: args.inputs }), call: (args) => args.inputs },
+      {
+        newResource: (args) => {
+          registered.push(args);
+          return { id: `${args.name}-id`, state: args.inputs };
+        },
+        call: (args) => ({ ...args.inputs, token: "token" }),
+      },
       "homecluster",
       "checks",
       false,
@@ -479,6 +487,7 @@ describe("Tunnel argument checks", () => {
     cloudflaredVersion: "2025.11.1",
     protect: true,
     cniReady: new pulumi.ComponentResource("test:index:Cni", "cni"),
+    owner: { project: "homecluster", stack: "prod" },
   });
   const providers = () => ({
     providers: [new cloudflare.Provider("cf", { apiToken: "t" }), new k8s.Provider("k", { context: "c" })],
@@ -502,6 +511,15 @@ describe("Tunnel argument checks", () => {
     const twice = [gatewayRoute("a", "a.example.com"), directRoute("a2", "a.example.com", "tcp://db:5432")];
     expect(() => new Tunnel("twice", { ...args, routes: twice }, providers())).toThrow(
       "hostname a.example.com is routed twice",
+    );
+  });
+
+  it("names the owner from args, not the stack it runs in, in each DNS record's comment", async () => {
+    new Tunnel("owned", valid(), providers());
+    await (pulumi.runtime as unknown as { waitForRPCs: () => Promise<void> }).waitForRPCs();
+    const record = registered.find((r) => r.type === DNS && r.name === "owned-dns-grafana");
+    expect(record?.inputs.comment).toBe(
+      "Cloudflare Tunnel route of Pulumi stack homecluster/prod; do not edit by hand",
     );
   });
 });

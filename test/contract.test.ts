@@ -1,12 +1,13 @@
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import type { HomeclusterOutputs } from "../contract";
 import { defaultVersions } from "../components/versions";
 import {
+  GATEWAY,
   MOCK_MINTED_TOKEN,
   MOCK_TUNNEL_TOKEN,
   plainOccurrences,
-  runProgram,
+  sharedRun,
   TEST_API_TOKEN,
   type ProgramRun,
 } from "./harness";
@@ -39,15 +40,15 @@ const contractSchema = z.strictObject({
 type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 const schemaMatchesContract: Equals<z.infer<typeof contractSchema>, HomeclusterOutputs> = true;
 
+/** The stack outputs' values, without their secret flags. */
+const outputValues = (run: ProgramRun): Record<string, unknown> =>
+  Object.fromEntries(Object.entries(run.outputs).map(([k, v]) => [k, v.value]));
+
 describe("the stack output contract", () => {
-  let run: ProgramRun;
-  let outputs: Record<string, unknown>;
-  beforeAll(async () => {
-    run = await runProgram();
-    outputs = Object.fromEntries(Object.entries(run.outputs).map(([k, v]) => [k, v.value]));
-  });
+  const run = sharedRun();
 
   it("exports exactly the contract's keys, each of the contract's type", () => {
+    const outputs = outputValues(run());
     expect(schemaMatchesContract).toBe(true);
     expect(Object.keys(outputs).sort()).toEqual(Object.keys(contractSchema.shape).sort());
     const parsed = contractSchema.safeParse(outputs);
@@ -55,13 +56,15 @@ describe("the stack output contract", () => {
   });
 
   it("exports no secret, and no token value in plain text", () => {
-    for (const [key, output] of Object.entries(run.outputs)) expect(output.secret, key).toBe(false);
+    const outputs = outputValues(run());
+    for (const [key, output] of Object.entries(run().outputs)) expect(output.secret, key).toBe(false);
     for (const token of [TEST_API_TOKEN, MOCK_TUNNEL_TOKEN, MOCK_MINTED_TOKEN]) {
       expect(plainOccurrences(outputs, token)).toEqual([]);
     }
   });
 
   it("carries the committed config's values", () => {
+    const outputs = outputValues(run());
     expect(outputs.domain).toBe("example.com");
     expect(outputs.zoneId).toBe("fedcba9876543210fedcba9876543210");
     expect(outputs.tunnelId).toBe("tunnel-tunnel-id");
@@ -108,14 +111,15 @@ describe("the stack output contract", () => {
   });
 
   it("points consumers at objects the stack really creates", () => {
-    const gateway = run.all("kubernetes:networking.istio.io/v1:Gateway");
+    const outputs = outputValues(run());
+    const gateway = run().all(GATEWAY);
     expect(gateway.map((g) => `${g.inputs.metadata.namespace}/${g.inputs.metadata.name}`)).toEqual([
       (outputs.ingressGateway as HomeclusterOutputs["ingressGateway"]).gateway,
     ]);
     expect(gateway[0]!.inputs.spec.selector).toEqual(
       (outputs.ingressGateway as HomeclusterOutputs["ingressGateway"]).selector,
     );
-    const records = run.all("cloudflare:index/dnsRecord:DnsRecord");
+    const records = run().all("cloudflare:index/dnsRecord:DnsRecord");
     expect(records.map((r) => r.inputs.name).sort()).toEqual([...(outputs.publicHostnames as string[])].sort());
   });
 });

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -12,16 +13,15 @@ import {
 import {
   isSecretAt,
   MOCK_MINTED_TOKEN,
+  NAMESPACE,
   plainOccurrences,
-  runProgram,
+  RELEASE,
   runProgramError,
+  SECRET,
+  sharedRun,
   TEST_API_TOKEN,
-  type ProgramRun,
 } from "./harness";
 
-const RELEASE = "kubernetes:helm.sh/v3:Release";
-const NAMESPACE = "kubernetes:core/v1:Namespace";
-const SECRET = "kubernetes:core/v1:Secret";
 const API_TOKEN = "cloudflare:index/apiToken:ApiToken";
 const COMPONENT = "homecluster:dns:ExternalDns";
 const PERMISSION_GROUPS = "cloudflare:index/getApiTokenPermissionGroupsList:getApiTokenPermissionGroupsList";
@@ -32,6 +32,8 @@ const DOMAIN = "example.com";
 const ZONE_READ_ID = "c8fed203ed3043cba015a93ad1616f1f";
 const DNS_WRITE_ID = "4755a26eedb94da69e1066d98aa820be";
 const EXISTING_TOKEN = "test-existing-external-dns-token";
+const HASH_ANNOTATION = "homecluster.io/cloudflare-api-token-sha256";
+const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 
 const base: ExternalDnsValuesArgs = {
   domain: DOMAIN,
@@ -66,7 +68,9 @@ function selectorMatches(selector: string, labels: Record<string, string>): bool
 
 describe("externalDnsValues", () => {
   it("configures Cloudflare, the token from the Secret, the zone, the TXT registry and the label filter", () => {
-    expect(externalDnsValues(base)).toEqual({
+    // The security contexts are asserted by property in the next test (toEqual skips undefined keys).
+    const values = { ...externalDnsValues(base), podSecurityContext: undefined, securityContext: undefined };
+    expect(values).toEqual({
       provider: { name: "cloudflare" },
       env: TOKEN_ENV,
       sources: ["service", "ingress", "istio-gateway", "istio-virtualservice"],
@@ -81,16 +85,24 @@ describe("externalDnsValues", () => {
       extraArgs: { "zone-id-filter": ZONE_ID, "cloudflare-proxied": true },
       serviceMonitor: { enabled: false },
       resources: { requests: { cpu: "10m", memory: "64Mi" }, limits: { memory: "128Mi" } },
-      podSecurityContext: { runAsNonRoot: true, fsGroup: 65534, seccompProfile: { type: "RuntimeDefault" } },
-      securityContext: {
-        privileged: false,
-        allowPrivilegeEscalation: false,
-        readOnlyRootFilesystem: true,
-        runAsNonRoot: true,
-        runAsUser: 65532,
-        runAsGroup: 65532,
-        capabilities: { drop: ["ALL"] },
-      },
+    });
+  });
+
+  it("pins the pod to the restricted Pod Security profile, which its namespace enforces", () => {
+    const { podSecurityContext: pod, securityContext: container } = externalDnsValues(base) as any;
+    expect(pod.runAsNonRoot).toBe(true);
+    expect(pod.seccompProfile).toEqual({ type: "RuntimeDefault" });
+    expect(container.runAsNonRoot).toBe(true);
+    expect(container.allowPrivilegeEscalation).toBe(false);
+    expect(container.readOnlyRootFilesystem).toBe(true);
+    expect(container.capabilities).toEqual({ drop: ["ALL"] });
+    expect(container.privileged).not.toBe(true);
+  });
+
+  it("puts the token hash, when given, on the pods as an annotation", () => {
+    expect(externalDnsValues(base)).not.toHaveProperty("podAnnotations");
+    expect(externalDnsValues(base, "abc123").podAnnotations).toEqual({
+      "homecluster.io/cloudflare-api-token-sha256": "abc123",
     });
   });
 
@@ -182,20 +194,17 @@ describe("the label filter and DNS ownership", () => {
 });
 
 describe("ExternalDns under mocks with the committed config (minted token)", () => {
-  let run: ProgramRun;
-  beforeAll(async () => {
-    run = await runProgram();
-  });
+  const run = sharedRun();
 
   it("installs the pinned chart as the external-dns release in its own namespace", () => {
-    const namespace = run.get(NAMESPACE, "external-dns-namespace");
+    const namespace = run().get(NAMESPACE, "external-dns-namespace");
     expect(namespace.inputs.metadata).toEqual({
       name: "external-dns",
       labels: { "pod-security.kubernetes.io/enforce": "restricted" },
     });
     // Not enrolled in the mesh.
     expect(namespace.inputs.metadata.labels).not.toHaveProperty("istio.io/dataplane-mode");
-    expect(run.get(RELEASE, "external-dns-release").inputs).toMatchObject({
+    expect(run().get(RELEASE, "external-dns-release").inputs).toMatchObject({
       name: "external-dns",
       chart: "external-dns",
       version: "1.21.1",
@@ -207,10 +216,10 @@ describe("ExternalDns under mocks with the committed config (minted token)", () 
   });
 
   it("passes the committed config into the values", () => {
-    expect(run.get(RELEASE, "external-dns-release").inputs.values).toEqual(
-      externalDnsValues({ ...base, txtOwnerId: "homecluster-homecluster" }),
+    expect(run().get(RELEASE, "external-dns-release").inputs.values).toEqual(
+      externalDnsValues({ ...base, txtOwnerId: "homecluster-homecluster" }, sha256(MOCK_MINTED_TOKEN)),
     );
-    expect(run.get(RELEASE, "external-dns-release").inputs.values).toMatchObject({
+    expect(run().get(RELEASE, "external-dns-release").inputs.values).toMatchObject({
       provider: { name: "cloudflare" },
       env: TOKEN_ENV,
       domainFilters: ["example.com"],
@@ -222,7 +231,7 @@ describe("ExternalDns under mocks with the committed config (minted token)", () 
   });
 
   it("mints a token allowed only Zone Read and DNS Write on this zone, with groups looked up through the provider", () => {
-    const token = run.get(API_TOKEN, "external-dns-token");
+    const token = run().get(API_TOKEN, "external-dns-token");
     expect(token.provider).toMatch(/pulumi:providers:cloudflare::cloudflare::/);
     expect(token.inputs.name).toBe("external-dns homecluster-homecluster (example.com)");
     expect(token.inputs.policies).toEqual([
@@ -235,58 +244,72 @@ describe("ExternalDns under mocks with the committed config (minted token)", () 
     expect(JSON.parse(token.inputs.policies[0].resources)).toEqual({
       "com.cloudflare.api.account.zone.fedcba9876543210fedcba9876543210": "*",
     });
-    expect(run.calls.filter((c) => c.token === PERMISSION_GROUPS)).toEqual([
-      { token: PERMISSION_GROUPS, inputs: { scope: "com.cloudflare.api.account.zone" } },
+    expect(run().calls.filter((c) => c.token === PERMISSION_GROUPS)).toEqual([
+      {
+        token: PERMISSION_GROUPS,
+        inputs: { scope: "com.cloudflare.api.account.zone" },
+        provider: expect.stringMatching(/::pulumi:providers:cloudflare::cloudflare::/),
+      },
     ]);
   });
 
   it("stores the minted token only in the Secret, as a secret, in external-dns' namespace", () => {
-    const secret = run.get(SECRET, "external-dns-token-secret");
+    const secret = run().get(SECRET, "external-dns-token-secret");
     expect(secret.inputs.metadata).toEqual({ name: "cloudflare-api-token", namespace: "external-dns" });
     expect(secret.inputs.stringData).toEqual({ "api-token": MOCK_MINTED_TOKEN });
     expect(isSecretAt(secret.rawInputs, "stringData.api-token")).toBe(true);
     expect(secret.provider).toMatch(/pulumi:providers:kubernetes::k8s::/);
-    for (const resource of run.resources) {
+    for (const resource of run().resources) {
       expect(plainOccurrences(resource.rawInputs, MOCK_MINTED_TOKEN), resource.name).toEqual([]);
       expect(plainOccurrences(resource.rawInputs, TEST_API_TOKEN), resource.name).toEqual([]);
     }
-    for (const [key, output] of Object.entries(run.outputs)) {
+    for (const [key, output] of Object.entries(run().outputs)) {
       expect(JSON.stringify(output.value) ?? "", key).not.toContain(MOCK_MINTED_TOKEN);
     }
   });
 
+  it("rolls the pods when the token changes: its SHA-256 on them, in values that stay visible (not secret)", () => {
+    const release = run().get(RELEASE, "external-dns-release");
+    expect(release.inputs.values.podAnnotations).toEqual({ [HASH_ANNOTATION]: sha256(MOCK_MINTED_TOKEN) });
+    expect(isSecretAt(release.rawInputs, "values")).toBe(false);
+    expect(isSecretAt(release.rawInputs, `values.podAnnotations.${HASH_ANNOTATION}`)).toBe(false);
+    expect(plainOccurrences(release.rawInputs, MOCK_MINTED_TOKEN)).toEqual([]);
+  });
+
   it("parents everything to the component and uses the Kubernetes provider for cluster objects", () => {
-    const component = run.get(COMPONENT, "external-dns");
+    const component = run().get(COMPONENT, "external-dns");
     for (const child of [
-      run.get(NAMESPACE, "external-dns-namespace"),
-      run.get(SECRET, "external-dns-token-secret"),
-      run.get(API_TOKEN, "external-dns-token"),
-      run.get(RELEASE, "external-dns-release"),
+      run().get(NAMESPACE, "external-dns-namespace"),
+      run().get(SECRET, "external-dns-token-secret"),
+      run().get(API_TOKEN, "external-dns-token"),
+      run().get(RELEASE, "external-dns-release"),
     ]) {
       expect(child.parent).toBe(component.urn);
     }
-    expect(run.get(RELEASE, "external-dns-release").provider).toMatch(/pulumi:providers:kubernetes::k8s::/);
+    expect(run().get(RELEASE, "external-dns-release").provider).toMatch(/pulumi:providers:kubernetes::k8s::/);
   });
 
   it("deploys after Cilium, its namespace, its Secret and Istio base (the CRDs) only, not istiod or the rest", () => {
-    const release = run.get(RELEASE, "external-dns-release");
+    const release = run().get(RELEASE, "external-dns-release");
     expect([...release.dependencies].sort()).toEqual(
       [
-        run.get(RELEASE, "cilium-release"),
-        run.get(RELEASE, "istio-base"),
-        run.get(NAMESPACE, "external-dns-namespace"),
-        run.get(SECRET, "external-dns-token-secret"),
+        run().get(RELEASE, "cilium-release"),
+        run().get(RELEASE, "istio-base"),
+        run().get(NAMESPACE, "external-dns-namespace"),
+        run().get(SECRET, "external-dns-token-secret"),
+        // Through the token's hash in the values; the Secret already waits for it, so the deploy is no longer.
+        run().get(API_TOKEN, "external-dns-token"),
       ]
         .map((r) => r.urn)
         .sort(),
     );
     for (const later of ["istio-istiod", "istio-cni", "istio-ztunnel", "istio-gateway"]) {
-      expect(run.dependsOn(release, run.get(RELEASE, later)), later).toBe(false);
+      expect(run().dependsOn(release, run().get(RELEASE, later)), later).toBe(false);
     }
   });
 
   it("the label filter skips every Istio Gateway and VirtualService the stack creates for tunnel routes", () => {
-    const routeObjects = run.resources.filter((r) =>
+    const routeObjects = run().resources.filter((r) =>
       /^kubernetes:networking\.istio\.io\/[^:]+:(Gateway|VirtualService)$/.test(r.type),
     );
     // One Gateway and one VirtualService per gateway route (grafana, jellyfin, the apex).
@@ -303,60 +326,59 @@ describe("ExternalDns under mocks with the committed config (minted token)", () 
 });
 
 describe("ExternalDns under mocks with an existing token from config", () => {
-  let run: ProgramRun;
-  beforeAll(async () => {
-    run = await runProgram({ secrets: { cloudflareApiToken: TEST_API_TOKEN, externalDnsApiToken: EXISTING_TOKEN } });
-  });
+  const run = sharedRun({ secrets: { cloudflareApiToken: TEST_API_TOKEN, externalDnsApiToken: EXISTING_TOKEN } });
 
   it("mints no token and looks up no permission groups", () => {
-    expect(run.all(API_TOKEN)).toEqual([]);
-    expect(run.calls.filter((c) => c.token === PERMISSION_GROUPS)).toEqual([]);
+    expect(run().all(API_TOKEN)).toEqual([]);
+    expect(run().calls.filter((c) => c.token === PERMISSION_GROUPS)).toEqual([]);
   });
 
   it("stores the configured token in the Secret, as a secret, and nowhere in plain text", () => {
-    const secret = run.get(SECRET, "external-dns-token-secret");
+    const secret = run().get(SECRET, "external-dns-token-secret");
     expect(secret.inputs.stringData).toEqual({ "api-token": EXISTING_TOKEN });
     expect(isSecretAt(secret.rawInputs, "stringData.api-token")).toBe(true);
-    for (const resource of run.resources) {
+    for (const resource of run().resources) {
       expect(plainOccurrences(resource.rawInputs, EXISTING_TOKEN), resource.name).toEqual([]);
     }
-    expect(run.get(RELEASE, "external-dns-release").inputs.values.env).toEqual(TOKEN_ENV);
+    const values = run().get(RELEASE, "external-dns-release").inputs.values;
+    expect(values.env).toEqual(TOKEN_ENV);
+    expect(values.podAnnotations).toEqual({ [HASH_ANNOTATION]: sha256(EXISTING_TOKEN) });
   });
 });
 
 describe("ExternalDns under mocks without Istio sources, upsert-only, unproxied", () => {
-  let run: ProgramRun;
-  beforeAll(async () => {
-    run = await runProgram({
-      config: {
-        externalDns: {
-          hostnames: ["nas.example.com"],
+  const run = sharedRun({
+    config: {
+      externalDns: {
+        hostnames: ["nas.example.com"],
+        sources: ["service", "ingress"],
+        policy: "upsert-only",
+        proxied: false,
+        txtOwnerId: "lab",
+      },
+    },
+  });
+
+  it("passes the config into the values", () => {
+    expect(run().get(RELEASE, "external-dns-release").inputs.values).toEqual(
+      externalDnsValues(
+        {
+          ...base,
           sources: ["service", "ingress"],
           policy: "upsert-only",
           proxied: false,
           txtOwnerId: "lab",
         },
-      },
-    });
-  });
-
-  it("passes the config into the values", () => {
-    expect(run.get(RELEASE, "external-dns-release").inputs.values).toEqual(
-      externalDnsValues({
-        ...base,
-        sources: ["service", "ingress"],
-        policy: "upsert-only",
-        proxied: false,
-        txtOwnerId: "lab",
-      }),
+        sha256(MOCK_MINTED_TOKEN),
+      ),
     );
   });
 
   it("does not wait for Istio at all", () => {
-    const release = run.get(RELEASE, "external-dns-release");
-    expect(run.dependsOn(release, run.get(RELEASE, "cilium-release"))).toBe(true);
+    const release = run().get(RELEASE, "external-dns-release");
+    expect(run().dependsOn(release, run().get(RELEASE, "cilium-release"))).toBe(true);
     for (const istio of ["istio-base", "istio-istiod"]) {
-      expect(run.dependsOn(release, run.get(RELEASE, istio)), istio).toBe(false);
+      expect(run().dependsOn(release, run().get(RELEASE, istio)), istio).toBe(false);
     }
   });
 });

@@ -3,7 +3,7 @@
  * config (plus per-test overrides) through scripts/mock-runtime.ts, and gives tests lookups over what it
  * registered. Invokes the mocks do not know fail the run.
  */
-import { vi } from "vitest";
+import { beforeAll, vi } from "vitest";
 import {
   isSecretValue,
   runUnderMocks,
@@ -15,12 +15,19 @@ import {
 } from "../scripts/mock-runtime";
 
 export {
+  AUTHORIZATION_POLICY,
+  GATEWAY,
   isSecretValue,
   MOCK_MINTED_TOKEN,
   MOCK_TUNNEL_TOKEN,
+  NAMESPACE,
   PROJECT_ROOT,
   projectDefaults,
+  RELEASE,
+  SECRET,
+  TUNNEL_CONFIG,
   unwrap,
+  VIRTUAL_SERVICE,
   type ConfigValues,
   type RecordedCall,
   type RecordedResource,
@@ -100,6 +107,21 @@ export async function runProgram(options: RunOptions = {}, recorded: RecordedRes
     get,
     all: (type) => run.resources.filter((r) => r.type === type),
     dependsOn: (resource, on) => resource.dependencies.includes(on.urn),
+  };
+}
+
+/**
+ * Runs the program once, in a `beforeAll` of the enclosing `describe`, with the committed config plus `options`;
+ * the tests read that run through the returned function.
+ */
+export function sharedRun(options: RunOptions = {}): () => ProgramRun {
+  let run: ProgramRun | undefined;
+  beforeAll(async () => {
+    run = await runProgram(options);
+  });
+  return () => {
+    if (!run) throw new Error("the shared run is only there inside the tests of its describe");
+    return run;
   };
 }
 

@@ -1,13 +1,19 @@
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { GatewayRoute, Route } from "../config";
 import { gatewayRoutes, publicGateway, routeVirtualService } from "../components/ingress-routes";
 import type { GatewayService } from "../components/istio";
-import { runProgram, runProgramError, stackConfig, type ProgramRun } from "./harness";
+import {
+  AUTHORIZATION_POLICY,
+  GATEWAY,
+  NAMESPACE,
+  RELEASE,
+  runProgram,
+  runProgramError,
+  sharedRun,
+  stackConfig,
+  VIRTUAL_SERVICE,
+} from "./harness";
 
-const GATEWAY = "kubernetes:networking.istio.io/v1:Gateway";
-const VIRTUAL_SERVICE = "kubernetes:networking.istio.io/v1:VirtualService";
-const AUTHZ = "kubernetes:security.istio.io/v1:AuthorizationPolicy";
-const RELEASE = "kubernetes:helm.sh/v3:Release";
 const TUNNEL_LABELS = { "homecluster.io/tunnel-route": "true" };
 
 const gatewayService: GatewayService = {
@@ -75,13 +81,10 @@ describe("ingress route builders", () => {
 });
 
 describe("IngressRoutes under mocks with the committed config", () => {
-  let run: ProgramRun;
-  beforeAll(async () => {
-    run = await runProgram();
-  });
+  const run = sharedRun();
 
   it("creates one Gateway whose hosts are exactly the gateway routes' hostnames", () => {
-    const gateways = run.all(GATEWAY);
+    const gateways = run().all(GATEWAY);
     expect(gateways).toHaveLength(1);
     expect(gateways[0]!.name).toBe("routes-gateway");
     expect(gateways[0]!.inputs).toMatchObject({
@@ -104,9 +107,13 @@ describe("IngressRoutes under mocks with the committed config", () => {
       ["jellyfin", "media", "jellyfin.media.svc.cluster.local", 8096],
       ["apex", "media", "homepage.media.svc.cluster.local", 3000],
     ];
-    expect(run.all(VIRTUAL_SERVICE).map((r) => r.name)).toEqual(expected.map(([name]) => `routes-${name}`));
+    expect(
+      run()
+        .all(VIRTUAL_SERVICE)
+        .map((r) => r.name),
+    ).toEqual(expected.map(([name]) => `routes-${name}`));
     for (const [name, namespace, host, port] of expected) {
-      const vs = run.get(VIRTUAL_SERVICE, `routes-${name}`);
+      const vs = run().get(VIRTUAL_SERVICE, `routes-${name}`);
       expect(vs.inputs.metadata).toEqual({ name, namespace, labels: TUNNEL_LABELS });
       expect(vs.inputs.spec.gateways).toEqual(["istio-ingress/public"]);
       expect(vs.inputs.spec.http).toEqual([{ route: [{ destination: { host, port: { number: port } } }] }]);
@@ -114,18 +121,15 @@ describe("IngressRoutes under mocks with the committed config", () => {
   });
 
   it("registers the routes after base only (not istiod), the Gateway also after its namespace", () => {
-    const base = run.get(RELEASE, "istio-base");
-    const istiod = run.get(RELEASE, "istio-istiod");
-    for (const r of [...run.all(GATEWAY), ...run.all(VIRTUAL_SERVICE)]) {
-      expect(run.dependsOn(r, base)).toBe(true);
-      expect(run.dependsOn(r, istiod)).toBe(false);
+    const base = run().get(RELEASE, "istio-base");
+    const istiod = run().get(RELEASE, "istio-istiod");
+    for (const r of [...run().all(GATEWAY), ...run().all(VIRTUAL_SERVICE)]) {
+      expect(run().dependsOn(r, base)).toBe(true);
+      expect(run().dependsOn(r, istiod)).toBe(false);
     }
-    expect(
-      run.dependsOn(
-        run.get(GATEWAY, "routes-gateway"),
-        run.get("kubernetes:core/v1:Namespace", "istio-gateway-namespace"),
-      ),
-    ).toBe(true);
+    expect(run().dependsOn(run().get(GATEWAY, "routes-gateway"), run().get(NAMESPACE, "istio-gateway-namespace"))).toBe(
+      true,
+    );
   });
 });
 
@@ -149,7 +153,7 @@ describe("a route added in config", () => {
         http: [{ route: [{ destination: { host: "calibre.media.svc.cluster.local", port: { number: 8083 } } }] }],
       },
     });
-    expect(run.get(AUTHZ, "mesh-allow-gateway-to-books").inputs).toMatchObject({
+    expect(run.get(AUTHORIZATION_POLICY, "mesh-allow-gateway-to-books").inputs).toMatchObject({
       metadata: { namespace: "media" },
       spec: {
         rules: [
@@ -168,7 +172,7 @@ describe("a route added in config", () => {
     expect(run.get(VIRTUAL_SERVICE, "routes-grafana").inputs.spec.http).toEqual([
       { route: [{ destination: { host: "grafana.monitoring.svc.cluster.local", port: { number: 80 } } }] },
     ]);
-    expect(run.get(AUTHZ, "mesh-allow-gateway-to-grafana").inputs.spec.rules[0].to).toEqual([
+    expect(run.get(AUTHORIZATION_POLICY, "mesh-allow-gateway-to-grafana").inputs.spec.rules[0].to).toEqual([
       { operation: { ports: ["3000"] } },
     ]);
   });
@@ -177,7 +181,7 @@ describe("a route added in config", () => {
     const run = await runProgram({ config: { routes: [{ host: "ssh", origin: "ssh://bastion.infra.svc:22" }] } });
     expect(run.all(GATEWAY)).toEqual([]);
     expect(run.all(VIRTUAL_SERVICE)).toEqual([]);
-    expect(run.all(AUTHZ).filter((r) => r.name.startsWith("mesh-allow-gateway-to-"))).toEqual([]);
+    expect(run.all(AUTHORIZATION_POLICY).filter((r) => r.name.startsWith("mesh-allow-gateway-to-"))).toEqual([]);
   });
 });
 

@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { DirectRoute, GatewayRoute } from "../config";
 import type { GatewayService } from "../components/istio";
 import { meshPolicyObjects, type MeshPolicySettings } from "../components/mesh-policies";
@@ -16,14 +16,12 @@ import {
 import { ambientProbePolicy } from "../policies/cilium";
 import { meshStrictMtls, mtlsException } from "../policies/peer-authentication";
 import { serviceEntry } from "../policies/service-entries";
-import { runProgram, runProgramError, type ProgramRun } from "./harness";
+import { AUTHORIZATION_POLICY, NAMESPACE, RELEASE, runProgram, runProgramError, sharedRun } from "./harness";
 
-const AUTHZ = "kubernetes:security.istio.io/v1:AuthorizationPolicy";
 const PEER_AUTHN = "kubernetes:security.istio.io/v1:PeerAuthentication";
 const SERVICE_ENTRY = "kubernetes:networking.istio.io/v1:ServiceEntry";
 const CCNP = "kubernetes:cilium.io/v2:CiliumClusterwideNetworkPolicy";
 const NAMESPACE_PATCH = "kubernetes:core/v1:NamespacePatch";
-const RELEASE = "kubernetes:helm.sh/v3:Release";
 
 const GATEWAY_PRINCIPAL = "cluster.local/ns/istio-ingress/sa/istio-ingress";
 const CLOUDFLARED_PRINCIPAL = "cluster.local/ns/cloudflared/sa/cloudflared";
@@ -331,23 +329,14 @@ describe("meshPolicyObjects", () => {
     expect(keys.filter((k) => k.startsWith("allow-same-namespace"))).toEqual([]);
     expect(keys).toContain("allow-nothing");
   });
-
-  it("uses another root namespace when given", () => {
-    const objects = meshPolicyObjects({ ...settings, rootNamespace: "mesh-root" });
-    expect(objects.find((o) => o.key === "mtls-strict")?.object.metadata.namespace).toBe("mesh-root");
-    expect(objects.find((o) => o.key === "allow-nothing")?.object.metadata.namespace).toBe("mesh-root");
-  });
 });
 
 describe("MeshPolicies under mocks with the committed config", () => {
-  let run: ProgramRun;
-  beforeAll(async () => {
-    run = await runProgram();
-  });
-  const authz = (key: string) => run.get(AUTHZ, `mesh-${key}`);
+  const run = sharedRun();
+  const authz = (key: string) => run().get(AUTHORIZATION_POLICY, `mesh-${key}`);
 
   it("sets STRICT mTLS in the root namespace", () => {
-    expect(run.get(PEER_AUTHN, "mesh-mtls-strict").inputs).toMatchObject({
+    expect(run().get(PEER_AUTHN, "mesh-mtls-strict").inputs).toMatchObject({
       apiVersion: "security.istio.io/v1",
       kind: "PeerAuthentication",
       metadata: { name: "default", namespace: "istio-system" },
@@ -377,7 +366,11 @@ describe("MeshPolicies under mocks with the committed config", () => {
         },
       });
     }
-    expect(run.all(AUTHZ).filter((r) => r.name.startsWith("mesh-allow-gateway-to-"))).toHaveLength(3);
+    expect(
+      run()
+        .all(AUTHORIZATION_POLICY)
+        .filter((r) => r.name.startsWith("mesh-allow-gateway-to-")),
+    ).toHaveLength(3);
   });
 
   it("opens the gateway's HTTP port and lets cloudflared reach the in-cluster direct origin", () => {
@@ -406,46 +399,44 @@ describe("MeshPolicies under mocks with the committed config", () => {
   });
 
   it("creates the ambient probe policy after the Cilium release", () => {
-    const probes = run.get(CCNP, "mesh-ambient-probes");
+    const probes = run().get(CCNP, "mesh-ambient-probes");
     expect(probes.inputs.spec).toEqual({
       description: "Allows kubelet health probes, SNATed by Istio ambient, into every pod",
       endpointSelector: {},
       enableDefaultDeny: { ingress: false, egress: false },
       ingress: [{ fromCIDR: ["169.254.7.127/32"] }],
     });
-    expect(run.dependsOn(probes, run.get(RELEASE, "cilium-release"))).toBe(true);
+    expect(run().dependsOn(probes, run().get(RELEASE, "cilium-release"))).toBe(true);
   });
 
   it("applies the policies after base only; the gateway's allow also waits for its namespace", () => {
-    const base = run.get(RELEASE, "istio-base");
-    const istiod = run.get(RELEASE, "istio-istiod");
-    const policies = [...run.all(AUTHZ), ...run.all(PEER_AUTHN), ...run.all(SERVICE_ENTRY)];
+    const base = run().get(RELEASE, "istio-base");
+    const istiod = run().get(RELEASE, "istio-istiod");
+    const policies = [...run().all(AUTHORIZATION_POLICY), ...run().all(PEER_AUTHN), ...run().all(SERVICE_ENTRY)];
     expect(policies.length).toBeGreaterThan(5);
     for (const policy of policies) {
-      expect(run.dependsOn(policy, base)).toBe(true);
-      expect(run.dependsOn(policy, istiod)).toBe(false);
+      expect(run().dependsOn(policy, base)).toBe(true);
+      expect(run().dependsOn(policy, istiod)).toBe(false);
     }
-    expect(
-      run.dependsOn(authz("allow-http-ingress"), run.get("kubernetes:core/v1:Namespace", "istio-gateway-namespace")),
-    ).toBe(true);
+    expect(run().dependsOn(authz("allow-http-ingress"), run().get(NAMESPACE, "istio-gateway-namespace"))).toBe(true);
   });
 
   it("enrols the configured namespaces and cloudflared's after istio-cni and ztunnel, not the gateway's", () => {
-    const patches = run.all(NAMESPACE_PATCH);
+    const patches = run().all(NAMESPACE_PATCH);
     expect(patches.map((p) => p.inputs.metadata)).toEqual([
       { name: "monitoring", labels: { "istio.io/dataplane-mode": "ambient" } },
       { name: "media", labels: { "istio.io/dataplane-mode": "ambient" } },
       { name: "cloudflared", labels: { "istio.io/dataplane-mode": "ambient" } },
     ]);
-    const cni = run.get(RELEASE, "istio-cni");
-    const ztunnel = run.get(RELEASE, "istio-ztunnel");
+    const cni = run().get(RELEASE, "istio-cni");
+    const ztunnel = run().get(RELEASE, "istio-ztunnel");
     for (const patch of patches) {
-      expect(run.dependsOn(patch, cni)).toBe(true);
-      expect(run.dependsOn(patch, ztunnel)).toBe(true);
+      expect(run().dependsOn(patch, cni)).toBe(true);
+      expect(run().dependsOn(patch, ztunnel)).toBe(true);
     }
     // cloudflared's patch takes the name from the tunnel's Namespace, so it waits for it.
-    const cloudflaredPatch = run.get(NAMESPACE_PATCH, "mesh-enrol-cloudflared");
-    expect(run.dependsOn(cloudflaredPatch, run.get("kubernetes:core/v1:Namespace", "tunnel-namespace"))).toBe(true);
+    const cloudflaredPatch = run().get(NAMESPACE_PATCH, "mesh-enrol-cloudflared");
+    expect(run().dependsOn(cloudflaredPatch, run().get(NAMESPACE, "tunnel-namespace"))).toBe(true);
   });
 });
 
@@ -454,7 +445,7 @@ describe("MeshPolicies with the default deny off", () => {
     const run = await runProgram({
       config: { istio: { meshNamespaces: ["monitoring", "media"], defaultDeny: false } },
     });
-    expect(run.all(AUTHZ)).toEqual([]);
+    expect(run.all(AUTHORIZATION_POLICY)).toEqual([]);
     expect(run.all(CCNP)).toEqual([]);
     expect(run.get(PEER_AUTHN, "mesh-mtls-strict").inputs.spec).toEqual({ mtls: { mode: "STRICT" } });
   });
@@ -476,7 +467,7 @@ describe("mTLS exceptions from config", () => {
       metadata: { name: "mtls-exception-0", namespace: "monitoring" },
       spec: { selector: { matchLabels: { app: "node-exporter" } }, portLevelMtls: { "9100": { mode: "PERMISSIVE" } } },
     });
-    expect(run.get(AUTHZ, "mesh-allow-plaintext-0").inputs.spec).toEqual({
+    expect(run.get(AUTHORIZATION_POLICY, "mesh-allow-plaintext-0").inputs.spec).toEqual({
       selector: { matchLabels: { app: "node-exporter" } },
       action: "ALLOW",
       rules: [{ from: [{ source: { notPrincipals: ["*"] } }], to: [{ operation: { ports: ["9100"] } }] }],

@@ -1,0 +1,47 @@
+/**
+ * Every resource and invoke of a provider package goes through the stack's explicit provider of that package, never
+ * a default provider that would follow whatever kube context or Cloudflare credentials the environment has.
+ */
+import { describe, expect, it } from "vitest";
+import { sharedRun } from "./harness";
+
+const PROVIDERS = {
+  kubernetes: "urn:pulumi:homecluster::homecluster::pulumi:providers:kubernetes::k8s",
+  cloudflare: "urn:pulumi:homecluster::homecluster::pulumi:providers:cloudflare::cloudflare",
+};
+
+/** The URN part of a provider reference (`<urn>::<id>`). */
+const providerUrn = (reference: string | undefined) => reference?.replace(/::[^:]*$/, "");
+
+describe("explicit providers, with the committed config", () => {
+  const run = sharedRun();
+
+  it("registers one provider per package, the explicit one", () => {
+    expect(
+      run()
+        .all("pulumi:providers:kubernetes")
+        .map((p) => p.urn),
+    ).toEqual([PROVIDERS.kubernetes]);
+    expect(
+      run()
+        .all("pulumi:providers:cloudflare")
+        .map((p) => p.urn),
+    ).toEqual([PROVIDERS.cloudflare]);
+  });
+
+  for (const [pkg, urn] of Object.entries(PROVIDERS)) {
+    it(`creates every ${pkg} resource with the explicit ${pkg} provider`, () => {
+      const resources = run().resources.filter((r) => r.custom && r.type.startsWith(`${pkg}:`));
+      expect(resources.length).toBeGreaterThan(0);
+      for (const resource of resources) expect(providerUrn(resource.provider), resource.name).toBe(urn);
+    });
+  }
+
+  it("makes the Cloudflare invokes (tunnel token, permission groups) through the Cloudflare provider", () => {
+    const calls = run().calls.map((c) => [c.token, providerUrn(c.provider)]);
+    expect(calls.sort()).toEqual([
+      ["cloudflare:index/getApiTokenPermissionGroupsList:getApiTokenPermissionGroupsList", PROVIDERS.cloudflare],
+      ["cloudflare:index/getZeroTrustTunnelCloudflaredToken:getZeroTrustTunnelCloudflaredToken", PROVIDERS.cloudflare],
+    ]);
+  });
+});
