@@ -579,8 +579,7 @@ function readRaw(
   }
   for (const key of Object.keys(configSchema.shape)) {
     const text = get(`${PROJECT}:${key}`);
-    // Pulumi.yaml gives optional keys an empty default (the CLI requires declared keys without one).
-    if (text === undefined || text === "") continue;
+    if (text === undefined) continue;
     if (!STRUCTURED_KEYS.has(key)) {
       raw[key] = text;
       continue;
@@ -603,7 +602,9 @@ export function parseConfig(
   secrets: { cloudflareApiToken?: pulumi.Output<string>; externalDnsApiToken?: pulumi.Output<string> },
   stack: string,
 ): HomeclusterConfig {
-  const parsed = configSchema.safeParse(raw, { reportInput: true });
+  // Pulumi.yaml gives optional keys an empty default (the CLI requires declared keys without one): empty is unset.
+  const set = Object.fromEntries(Object.entries(raw).filter(([, value]) => value !== ""));
+  const parsed = configSchema.safeParse(set, { reportInput: true });
   const issues: ConfigIssue[] = [];
   if (!secrets.cloudflareApiToken) {
     issues.push({

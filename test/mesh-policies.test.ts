@@ -398,6 +398,37 @@ describe("MeshPolicies under mocks with the committed config", () => {
     }
   });
 
+  it("turns the committed explicit allow into a policy from prometheus' identity to media's port", () => {
+    expect(authz("allow-config-0").inputs).toMatchObject({
+      metadata: { namespace: "media" },
+      spec: {
+        action: "ALLOW",
+        rules: [
+          {
+            from: [{ source: { principals: ["cluster.local/ns/monitoring/sa/prometheus"] } }],
+            to: [{ operation: { ports: ["8096"] } }],
+          },
+        ],
+      },
+    });
+    expect(
+      run()
+        .all(AUTHORIZATION_POLICY)
+        .map((p) => p.name)
+        .sort(),
+    ).toEqual([
+      "mesh-allow-cloudflared-to-ssh",
+      "mesh-allow-config-0",
+      "mesh-allow-gateway-to-apex",
+      "mesh-allow-gateway-to-grafana",
+      "mesh-allow-gateway-to-jellyfin",
+      "mesh-allow-http-ingress",
+      "mesh-allow-nothing",
+      "mesh-allow-same-namespace-media",
+      "mesh-allow-same-namespace-monitoring",
+    ]);
+  });
+
   it("creates the ambient probe policy after the Cilium release", () => {
     const probes = run().get(CCNP, "mesh-ambient-probes");
     expect(probes.inputs.spec).toEqual({
