@@ -97,7 +97,11 @@ export function meshPolicyObjects(settings: MeshPolicySettings): MeshPolicyObjec
         .filter((r): r is DirectRoute => r.kind === "direct")
         .flatMap((route) => {
           const object = cloudflaredToOriginAllow(route, settings.cloudflared);
-          return object ? [{ key: `allow-cloudflared-to-${route.name}`, object }] : [];
+          // Only enrolled namespaces enforce policies; outside the mesh the allow would be moot, and the
+          // namespace may not exist for it to be created in.
+          return object && settings.meshNamespaces.includes(object.metadata.namespace ?? "")
+            ? [{ key: `allow-cloudflared-to-${route.name}`, object }]
+            : [];
         }),
       ...(settings.allowSameNamespace
         ? settings.meshNamespaces.map((ns) => ({ key: `allow-same-namespace-${ns}`, object: sameNamespaceAllow(ns) }))

@@ -101,7 +101,7 @@ describe("the stack output contract", () => {
       gateway: "istio-ingress/public",
       principal: "cluster.local/ns/istio-ingress/sa/istio-ingress",
     });
-    expect(outputs.meshNamespaces).toEqual(["monitoring", "media", "cloudflared"]);
+    expect(outputs.meshNamespaces).toEqual(["monitoring", "media", "infra", "cloudflared"]);
     expect(outputs.lbPools).toEqual([{ cidr: "192.168.1.224/28" }, { start: "192.168.1.240", stop: "192.168.1.250" }]);
     expect(outputs.versions).toEqual(defaultVersions);
     expect(outputs.dns).toEqual({

@@ -310,13 +310,19 @@ describe("meshPolicyObjects", () => {
       ["allow-nothing", "AuthorizationPolicy", "istio-system", "allow-nothing"],
       ["allow-http-ingress", "AuthorizationPolicy", "istio-ingress", "allow-http-ingress"],
       ["allow-gateway-to-grafana", "AuthorizationPolicy", "monitoring", "allow-gateway-to-grafana"],
-      ["allow-cloudflared-to-ssh", "AuthorizationPolicy", "infra", "allow-cloudflared-to-ssh"],
       ["allow-same-namespace-monitoring", "AuthorizationPolicy", "monitoring", "allow-same-namespace"],
       ["allow-same-namespace-media", "AuthorizationPolicy", "media", "allow-same-namespace"],
       ["allow-config-0", "AuthorizationPolicy", "media", "allow-config-0"],
       ["allow-plaintext-0", "AuthorizationPolicy", "legacy", "allow-plaintext-0"],
       ["service-entry-istio-system-github", "ServiceEntry", "istio-system", "github"],
     ]);
+  });
+
+  it("lets cloudflared reach an in-cluster origin only when its namespace is in the mesh", () => {
+    const keys = (meshNamespaces: string[]) =>
+      meshPolicyObjects({ ...settings, meshNamespaces }).map((o) => [o.key, o.object.metadata.namespace]);
+    expect(keys(["monitoring", "media"])).not.toContainEqual(["allow-cloudflared-to-ssh", "infra"]);
+    expect(keys(["monitoring", "media", "infra"])).toContainEqual(["allow-cloudflared-to-ssh", "infra"]);
   });
 
   it("creates no allows without the default deny (an ALLOW policy would itself deny the rest)", () => {
@@ -424,6 +430,7 @@ describe("MeshPolicies under mocks with the committed config", () => {
       "mesh-allow-gateway-to-jellyfin",
       "mesh-allow-http-ingress",
       "mesh-allow-nothing",
+      "mesh-allow-same-namespace-infra",
       "mesh-allow-same-namespace-media",
       "mesh-allow-same-namespace-monitoring",
     ]);
@@ -457,6 +464,7 @@ describe("MeshPolicies under mocks with the committed config", () => {
     expect(patches.map((p) => p.inputs.metadata)).toEqual([
       { name: "monitoring", labels: { "istio.io/dataplane-mode": "ambient" } },
       { name: "media", labels: { "istio.io/dataplane-mode": "ambient" } },
+      { name: "infra", labels: { "istio.io/dataplane-mode": "ambient" } },
       { name: "cloudflared", labels: { "istio.io/dataplane-mode": "ambient" } },
     ]);
     const cni = run().get(RELEASE, "istio-cni");

@@ -36,7 +36,7 @@ describe("npm run plan", () => {
     expect(result.code).toBe(0);
     const text = result.stdout;
     expect(text).toMatch(/^Offline plan of stack homecluster/);
-    expect(text).toContain("46 resources");
+    expect(text).toContain("48 resources");
     const componentOrder = [
       "homecluster:networking:Cilium  cilium",
       "homecluster:mesh:IstioAmbient  istio",
