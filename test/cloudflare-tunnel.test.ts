@@ -30,6 +30,21 @@ import {
   type RecordedResource,
 } from "./harness";
 
+/** cloudflared's arguments: no self-update, metrics for the probes, the transport protocol, then run. */
+const cloudflaredArgs = (protocol: string) => [
+  "tunnel",
+  "--no-autoupdate",
+  "--metrics",
+  "0.0.0.0:2000",
+  "--protocol",
+  protocol,
+  "run",
+];
+/** The token reaches cloudflared only by reference to the Secret. */
+const TOKEN_FROM_SECRET = [
+  { name: "TUNNEL_TOKEN", valueFrom: { secretKeyRef: { name: "cloudflared-token", key: "token" } } },
+];
+
 const TUNNEL = "cloudflare:index/zeroTrustTunnelCloudflared:ZeroTrustTunnelCloudflared";
 const DNS = "cloudflare:index/dnsRecord:DnsRecord";
 const RANDOM = "random:index/randomBytes:RandomBytes";
@@ -164,18 +179,8 @@ describe("cloudflared objects", () => {
     expect(spec.replicas).toBe(3);
     expect(pod.containers).toHaveLength(1);
     expect(container.image).toBe("docker.io/cloudflare/cloudflared:2025.11.1");
-    expect(container.args).toEqual([
-      "tunnel",
-      "--no-autoupdate",
-      "--metrics",
-      "0.0.0.0:2000",
-      "--protocol",
-      "quic",
-      "run",
-    ]);
-    expect(container.env).toEqual([
-      { name: "TUNNEL_TOKEN", valueFrom: { secretKeyRef: { name: "cloudflared-token", key: "token" } } },
-    ]);
+    expect(container.args).toEqual(cloudflaredArgs("quic"));
+    expect(container.env).toEqual(TOKEN_FROM_SECRET);
     expect(spec.template.metadata.annotations).toEqual({ "homecluster.io/tunnel-token-sha256": "hash" });
   });
 
@@ -351,18 +356,8 @@ describe("Tunnel under mocks with the committed config", () => {
     });
     expect(spec.replicas).toBe(2);
     expect(container.image).toBe("docker.io/cloudflare/cloudflared:2025.11.1");
-    expect(container.args).toEqual([
-      "tunnel",
-      "--no-autoupdate",
-      "--metrics",
-      "0.0.0.0:2000",
-      "--protocol",
-      "http2",
-      "run",
-    ]);
-    expect(container.env).toEqual([
-      { name: "TUNNEL_TOKEN", valueFrom: { secretKeyRef: { name: "cloudflared-token", key: "token" } } },
-    ]);
+    expect(container.args).toEqual(cloudflaredArgs("http2"));
+    expect(container.env).toEqual(TOKEN_FROM_SECRET);
     expect(container.livenessProbe.httpGet).toEqual({ path: "/ready", port: "metrics" });
     expect(container.readinessProbe.httpGet).toEqual({ path: "/ready", port: "metrics" });
     expect(container.securityContext).toEqual({

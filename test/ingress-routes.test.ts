@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { GatewayRoute, Route } from "../config";
 import { gatewayRoutes, publicGateway, routeVirtualService } from "../components/ingress-routes";
-import type { GatewayService } from "../components/istio";
 import {
   AUTHORIZATION_POLICY,
   GATEWAY,
@@ -13,25 +12,11 @@ import {
   stackConfig,
   VIRTUAL_SERVICE,
 } from "./harness";
+import { gatewayRoute, gatewayService } from "./fixtures";
 
 const TUNNEL_LABELS = { "homecluster.io/tunnel-route": "true" };
 
-const gatewayService: GatewayService = {
-  namespace: "istio-ingress",
-  name: "istio-ingress",
-  port: 80,
-  selector: { app: "istio-ingress", istio: "ingressgateway" },
-  serviceAccount: "istio-ingress",
-};
-const grafana: GatewayRoute = {
-  kind: "gateway",
-  hostname: "grafana.example.com",
-  name: "grafana",
-  configKey: "homecluster:routes[0]",
-  service: "grafana",
-  namespace: "monitoring",
-  port: 80,
-};
+const grafana = gatewayRoute("grafana", "monitoring", 80);
 const wildcard: GatewayRoute = {
   ...grafana,
   hostname: "*.example.com",

@@ -1,6 +1,4 @@
 import { describe, expect, it } from "vitest";
-import type { DirectRoute, GatewayRoute } from "../config";
-import type { GatewayService } from "../components/istio";
 import { meshPolicyObjects, type MeshPolicySettings } from "../components/mesh-policies";
 import {
   allowNothing,
@@ -16,6 +14,7 @@ import {
 import { ambientProbePolicy } from "../policies/cilium";
 import { meshStrictMtls, mtlsException } from "../policies/peer-authentication";
 import { serviceEntry } from "../policies/service-entries";
+import { directRoute, gatewayRoute, gatewayService } from "./fixtures";
 import { AUTHORIZATION_POLICY, NAMESPACE, RELEASE, runProgram, runProgramError, sharedRun } from "./harness";
 
 const PEER_AUTHN = "kubernetes:security.istio.io/v1:PeerAuthentication";
@@ -26,30 +25,7 @@ const NAMESPACE_PATCH = "kubernetes:core/v1:NamespacePatch";
 const GATEWAY_PRINCIPAL = "cluster.local/ns/istio-ingress/sa/istio-ingress";
 const CLOUDFLARED_PRINCIPAL = "cluster.local/ns/cloudflared/sa/cloudflared";
 
-const gatewayService: GatewayService = {
-  namespace: "istio-ingress",
-  name: "istio-ingress",
-  port: 80,
-  selector: { app: "istio-ingress", istio: "ingressgateway" },
-  serviceAccount: "istio-ingress",
-};
 const cloudflared = { namespace: "cloudflared", serviceAccount: "cloudflared" };
-
-function gatewayRoute(name: string, namespace: string, port: number, targetPort?: number): GatewayRoute {
-  return {
-    kind: "gateway",
-    hostname: `${name}.example.com`,
-    name,
-    configKey: "homecluster:routes[0]",
-    service: name,
-    namespace,
-    port,
-    ...(targetPort !== undefined ? { targetPort } : {}),
-  };
-}
-function directRoute(name: string, origin: string, index = 0): DirectRoute {
-  return { kind: "direct", hostname: `${name}.example.com`, name, configKey: `homecluster:routes[${index}]`, origin };
-}
 
 describe("peer authentication builders", () => {
   it("sets STRICT mTLS mesh-wide with the policy named default in the root namespace", () => {
