@@ -7,7 +7,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { cidrRange, isIpAddress, rangeContains, rangesOverlap, startStopRange, type AddressRange } from "./net";
-import { CLOUDFLARED_TAG, defaultVersions } from "./components/versions";
+import { charts, CLOUDFLARED_TAG, defaultVersions } from "./components/versions";
 
 export const PROJECT = "homecluster";
 
@@ -61,7 +61,10 @@ const ciliumSchema = z.strictObject({
   clusterId: z.number().int().min(0).max(255).default(1),
   operatorReplicas: z.number().int().min(1).max(5).default(1),
   hubbleUi: z.boolean().default(true),
-  /** Client-side rate limit towards the API server; L2 announcements take one lease per Service. */
+  /**
+   * The agents' client-side rate limit towards the API server: L2 announcements take one lease per LoadBalancer
+   * Service, so the chart's 10/20 is raised. The operator keeps the chart's own (higher) limit.
+   */
   k8sClientRateLimit: z
     .strictObject({ qps: z.number().int().min(1).default(30), burst: z.number().int().min(1).default(60) })
     .default({ qps: 30, burst: 60 }),
@@ -203,8 +206,15 @@ const routeSchema = z.preprocess(
         namespace: k8sName,
         port,
         targetPort: port.optional(),
+        mesh: z.boolean().optional(),
       }),
-      z.strictObject({ kind: z.literal("direct"), host: z.string().min(1), origin: originUrl }),
+      z.strictObject({
+        kind: z.literal("direct"),
+        host: z.string().min(1),
+        origin: originUrl,
+        targetPort: port.optional(),
+        mesh: z.boolean().optional(),
+      }),
     ],
     { error: "must be { host, service, namespace, port } (through the gateway) or { host, origin } (direct)" },
   ),
@@ -241,7 +251,11 @@ const externalDnsSchema = z.strictObject({
     .min(1)
     .default(["service", "ingress", "istio-gateway", "istio-virtualservice"]),
   policy: z.enum(["sync", "upsert-only"]).default("sync"),
-  proxied: z.boolean().default(true),
+  /**
+   * Proxy external-dns' records through Cloudflare. Off: it publishes LAN addresses (LoadBalancer IPs), which
+   * Cloudflare's edge cannot reach; an object opts in with `external-dns.alpha.kubernetes.io/cloudflare-proxied`.
+   */
+  proxied: z.boolean().default(false),
   interval: z
     .string()
     .regex(/^\d+(s|m|h)$/, "must be a duration such as 1m")
@@ -308,11 +322,26 @@ export interface GatewayRoute extends RouteBase {
   port: number;
   /** The container port the Service forwards `port` to, when it differs (mesh policies match this one). */
   targetPort?: number;
+  /** The namespace is enrolled in the mesh, so the gateway's hop is mTLS and an allow applies (`mesh: false`: not). */
+  mesh: boolean;
+}
+/** The Kubernetes Service a direct route's origin names (`<service>.<namespace>.svc[.cluster.local]`). */
+export interface InClusterOrigin {
+  service: string;
+  namespace: string;
+  /** The origin URL's port, or its scheme's default. */
+  port: number;
+  /** The container port behind `port`, when it differs (the allow matches this one). */
+  targetPort?: number;
+  /** The namespace is enrolled in the mesh, so cloudflared's allow applies (`mesh: false`: it is not). */
+  mesh: boolean;
 }
 /** A hostname the tunnel sends straight to an origin (a TCP service, an SSH host, ...), bypassing the gateway. */
 export interface DirectRoute extends RouteBase {
   kind: "direct";
   origin: string;
+  /** Set when the origin is a Service in this cluster. */
+  inCluster?: InClusterOrigin;
 }
 export type Route = GatewayRoute | DirectRoute;
 
@@ -403,12 +432,55 @@ function resolveHost(host: string, domain: string): { hostname: string; name: st
   return { hostname: lower, name: relative.replaceAll(".", "-") };
 }
 
+// `<service>.<namespace>.svc` with or without the cluster domain.
+const IN_CLUSTER_HOST = /^([a-z0-9]([a-z0-9-]*[a-z0-9])?)\.([a-z0-9]([a-z0-9-]*[a-z0-9])?)\.svc(\.cluster\.local)?$/;
+const SCHEME_PORTS: Record<string, number> = { http: 80, https: 443, ssh: 22, rdp: 3389, smb: 445 };
+
+/** The in-cluster Service an origin URL names and its port; undefined for anything else; a string when portless. */
+function inClusterService(origin: string): { service: string; namespace: string; port: number } | string | undefined {
+  const url = new URL(origin);
+  const match = IN_CLUSTER_HOST.exec(url.hostname.toLowerCase());
+  if (!match) return undefined;
+  const scheme = url.protocol.slice(0, -1);
+  const port = url.port ? Number(url.port) : SCHEME_PORTS[scheme];
+  if (port === undefined) return `'${origin}' needs a port (${scheme} has no default)`;
+  return { service: match[1]!, namespace: match[3]!, port };
+}
+
+/**
+ * Whether a route's namespace is in the mesh, or the config error that says why not. ztunnel enforces nothing in
+ * a namespace outside the mesh (the allow would be void and the hop plaintext), so that takes an explicit
+ * `mesh: false`.
+ */
+function meshMembership(
+  configKey: string,
+  namespace: string,
+  mesh: boolean | undefined,
+  enrolled: ReadonlySet<string>,
+): boolean | ConfigIssue {
+  if (enrolled.has(namespace)) {
+    return mesh === false
+      ? { key: `${configKey}.mesh`, message: `is false, but '${namespace}' is in ${PROJECT}:istio.meshNamespaces` }
+      : true;
+  }
+  return mesh === false
+    ? false
+    : {
+        key: configKey,
+        message:
+          `its namespace '${namespace}' is not in ${PROJECT}:istio.meshNamespaces, so no policy protects it; ` +
+          `add the namespace to istio.meshNamespaces, or set 'mesh: false' on the route to keep it outside the mesh`,
+      };
+}
+
 /** Normalises config routes into the one list the gateway, policies and tunnel consume. */
 export function normaliseRoutes(
   routes: ParsedConfig["routes"],
   domain: string,
+  meshNamespaces: readonly string[],
 ): { routes: Route[]; issues: ConfigIssue[] } {
   const issues: ConfigIssue[] = [];
+  const enrolled = new Set(meshNamespaces);
   const seen = new Map<string, string>();
   const names = new Map<string, string>();
   const out: Route[] = [];
@@ -435,19 +507,46 @@ export function normaliseRoutes(
     }
     seen.set(resolved.hostname, configKey);
     names.set(resolved.name, configKey);
-    out.push(
-      route.kind === "direct"
-        ? { kind: "direct", ...resolved, configKey, origin: route.origin }
-        : {
-            kind: "gateway",
-            ...resolved,
-            configKey,
-            service: route.service,
-            namespace: route.namespace,
-            port: route.port,
-            ...(route.targetPort !== undefined ? { targetPort: route.targetPort } : {}),
-          },
-    );
+    const targetPort = route.targetPort !== undefined ? { targetPort: route.targetPort } : {};
+    if (route.kind === "gateway") {
+      const mesh = meshMembership(configKey, route.namespace, route.mesh, enrolled);
+      if (typeof mesh !== "boolean") {
+        issues.push(mesh);
+        return;
+      }
+      const { service, namespace, port } = route;
+      out.push({ kind: "gateway", ...resolved, configKey, service, namespace, port, ...targetPort, mesh });
+      return;
+    }
+    const service = inClusterService(route.origin);
+    if (typeof service === "string") {
+      issues.push({ key: `${configKey}.origin`, message: service });
+      return;
+    }
+    if (service === undefined) {
+      for (const field of ["targetPort", "mesh"] as const) {
+        if (route[field] !== undefined) {
+          issues.push({
+            key: `${configKey}.${field}`,
+            message: "only applies to an origin in this cluster (<service>.<namespace>.svc[.cluster.local])",
+          });
+        }
+      }
+      out.push({ kind: "direct", ...resolved, configKey, origin: route.origin });
+      return;
+    }
+    const mesh = meshMembership(configKey, service.namespace, route.mesh, enrolled);
+    if (typeof mesh !== "boolean") {
+      issues.push(mesh);
+      return;
+    }
+    out.push({
+      kind: "direct",
+      ...resolved,
+      configKey,
+      origin: route.origin,
+      inCluster: { ...service, ...targetPort, mesh },
+    });
   });
   return { routes: out, issues };
 }
@@ -543,6 +642,29 @@ export function crossChecks(config: ParsedConfig, routes: Route[]): ConfigIssue[
     }
   });
   const enrolled = new Set(config.istio.meshNamespaces);
+  // ztunnel enforces policies only in enrolled namespaces, and only mesh workloads carry an identity to match.
+  const notEnrolled = (namespace: string) =>
+    `'${namespace}' is not in ${PROJECT}:istio.meshNamespaces: ztunnel enforces nothing there; enrol it first`;
+  config.istio.allow.forEach((rule, index) => {
+    if (!enrolled.has(rule.to.namespace)) {
+      issues.push({ key: `${PROJECT}:istio.allow[${index}].to.namespace`, message: notEnrolled(rule.to.namespace) });
+    }
+    const identities = new Set([...enrolled, config.tunnel.cloudflared.namespace, config.istio.gateway.namespace]);
+    if (!identities.has(rule.from.namespace)) {
+      issues.push({
+        key: `${PROJECT}:istio.allow[${index}].from.namespace`,
+        message: `'${rule.from.namespace}' is not in the mesh, so its workloads have no identity an allow can match; enrol it in ${PROJECT}:istio.meshNamespaces, or admit them with an mtlsExceptions entry`,
+      });
+    }
+  });
+  config.istio.mtlsExceptions.forEach((exception, index) => {
+    if (!enrolled.has(exception.namespace)) {
+      issues.push({
+        key: `${PROJECT}:istio.mtlsExceptions[${index}].namespace`,
+        message: `'${exception.namespace}' is not in ${PROJECT}:istio.meshNamespaces: outside the mesh it takes plaintext anyway; enrol it, or drop the exception`,
+      });
+    }
+  });
   for (const own of [
     config.istio.gateway.namespace,
     config.tunnel.cloudflared.namespace,
@@ -614,7 +736,7 @@ export function parseConfig(
   }
   if (!parsed.success) throw new ConfigError([...zodIssues(parsed.error), ...issues]);
   const config = parsed.data;
-  const normalised = normaliseRoutes(config.routes, config.domain);
+  const normalised = normaliseRoutes(config.routes, config.domain, config.istio.meshNamespaces);
   issues.push(...normalised.issues, ...crossChecks(config, normalised.routes));
   if (issues.length > 0 || !secrets.cloudflareApiToken) throw new ConfigError(issues);
 
@@ -639,18 +761,103 @@ export function parseConfig(
 export function loadConfig(): HomeclusterConfig {
   const cfg = new pulumi.Config(PROJECT);
   const { raw, issues } = readRaw(pulumi.runtime.getConfig, Object.keys(pulumi.runtime.allConfig()));
-  if (issues.length > 0) throw new ConfigError(issues);
   // Presence is checked without reading the value, so a missing secret is a config error, not a stack trace.
   const secret = (key: string) => {
     const value = pulumi.runtime.getConfig(`${PROJECT}:${key}`);
-    return value === undefined || value === "" ? undefined : cfg.requireSecret(key);
+    if (value === undefined || value === "") return undefined;
+    if (!isConfigSecret(`${PROJECT}:${key}`)) {
+      issues.push({
+        key: `${PROJECT}:${key}`,
+        message: `is stored in plain text in the stack file; remove it and run: pulumi config set --secret ${key} <token>`,
+      });
+    }
+    return cfg.requireSecret(key);
   };
-  return parseConfig(
-    raw,
-    {
-      cloudflareApiToken: secret(SECRET_KEYS.cloudflareApiToken),
-      externalDnsApiToken: secret(SECRET_KEYS.externalDnsApiToken),
-    },
-    pulumi.getStack(),
-  );
+  const secrets = {
+    cloudflareApiToken: secret(SECRET_KEYS.cloudflareApiToken),
+    externalDnsApiToken: secret(SECRET_KEYS.externalDnsApiToken),
+  };
+  if (issues.length > 0) throw new ConfigError(issues);
+  return parseConfig(raw, secrets, pulumi.getStack());
+}
+
+/**
+ * Whether the CLI handed a key over as a secret (encrypted in the stack file). The SDK has this at run time but keeps
+ * it out of its typings.
+ */
+function isConfigSecret(key: string): boolean {
+  const runtime = pulumi.runtime as unknown as { isConfigSecret?: (key: string) => boolean };
+  return runtime.isConfigSecret?.(key) ?? true;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Preconditions: what `pulumi up` assumes and does not create
+// ---------------------------------------------------------------------------------------------------------
+
+/** A namespace the stack writes into or labels without creating it, and the config keys that need it. */
+export interface RequiredNamespace {
+  name: string;
+  neededBy: string[];
+}
+
+export interface Preconditions {
+  /** Namespaces that must exist before `pulumi up`: the stack labels them or creates objects in them. */
+  namespaces: RequiredNamespace[];
+  /** Helm releases the stack installs: none may exist already unless this stack installed it. */
+  releases: { releaseName: string; namespace: string }[];
+  /** Everything else the stack assumes, one sentence each. */
+  assumptions: string[];
+}
+
+/** What must hold before `pulumi up` with this config; pure, read by the offline plan and by preflight. */
+export function preconditions(config: HomeclusterConfig): Preconditions {
+  const created = new Set([
+    charts.istiod.namespace,
+    config.istio.gateway.namespace,
+    config.tunnel.cloudflared.namespace,
+    config.externalDns.namespace,
+  ]);
+  const needs = new Map<string, string[]>();
+  const need = (namespace: string, by: string) => {
+    if (!created.has(namespace)) needs.set(namespace, [...(needs.get(namespace) ?? []), by]);
+  };
+  config.istio.meshNamespaces.forEach((ns) => need(ns, `${PROJECT}:istio.meshNamespaces (ambient label)`));
+  for (const route of config.routes) {
+    if (route.kind === "gateway")
+      need(route.namespace, `${route.configKey} (VirtualService${route.mesh ? ", allow" : ""})`);
+    else if (route.inCluster?.mesh) need(route.inCluster.namespace, `${route.configKey} (allow)`);
+  }
+  config.istio.allow.forEach((rule, i) => need(rule.to.namespace, `${PROJECT}:istio.allow[${i}]`));
+  config.istio.mtlsExceptions.forEach((e, i) => need(e.namespace, `${PROJECT}:istio.mtlsExceptions[${i}]`));
+  config.istio.serviceEntries.forEach((e, i) => need(e.namespace, `${PROJECT}:istio.serviceEntries[${i}]`));
+
+  const releases = [
+    ...[charts.cilium, charts.istioBase, charts.istiod, charts.istioCni, charts.ztunnel].map((c) => ({
+      releaseName: c.releaseName,
+      namespace: c.namespace,
+    })),
+    { releaseName: charts.istioGateway.releaseName, namespace: config.istio.gateway.namespace },
+    { releaseName: charts.externalDns.releaseName, namespace: config.externalDns.namespace },
+  ];
+  const pool = config.cilium.lbPool.map(describeBlock).join(", ");
+  const tokenRights = [
+    `Cloudflare Tunnel Edit on account ${config.cloudflareAccountId}`,
+    `DNS Edit and Zone Read on zone ${config.cloudflareZoneId} (${config.domain})`,
+    ...(config.externalDnsApiToken ? [] : ["API Tokens Edit (to mint external-dns' token)"]),
+  ];
+  const hostnames = config.routes.map((r) => r.hostname);
+  return {
+    namespaces: [...needs].map(([name, neededBy]) => ({ name, neededBy })),
+    releases,
+    assumptions: [
+      `kube context '${config.kubeContext}' exists in ${config.kubeconfig ? `${PROJECT}:kubeconfig` : "$KUBECONFIG or ~/.kube/config"}`,
+      `the nodes run no CNI and no kube-proxy: Cilium replaces both, reaching the API server at ${config.cilium.k8sServiceHost}:${config.cilium.k8sServicePort}`,
+      `the LB pool (${pool}) is free on the LAN: outside the DHCP range, used by no host`,
+      `no Helm release ${releases.map((r) => `${r.namespace}/${r.releaseName}`).join(", ")} exists unless this stack installed it`,
+      `the Cloudflare API token may: ${tokenRights.join("; ")}`,
+      `no tunnel named '${config.tunnel.name}' exists in the account` +
+        (hostnames.length > 0 ? `, and no DNS record at ${hostnames.join(", ")} other than this stack's` : ""),
+      ...(config.externalDns.serviceMonitor ? ["the Prometheus Operator's ServiceMonitor CRD is installed"] : []),
+    ],
+  };
 }

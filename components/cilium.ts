@@ -13,9 +13,7 @@ import type { Distribution, LbPoolBlock } from "../config";
 import type { CiliumL2AnnouncementPolicy, CiliumLoadBalancerIPPool } from "../crds/cilium";
 import { typedCustomResource } from "./custom-resource";
 import { chartRelease, deepMerge, type HelmValues } from "./helm";
-import { chartRepos } from "./versions";
-
-export const CILIUM_NAMESPACE = "kube-system";
+import { charts } from "./versions";
 
 export interface CiliumValuesArgs {
   /** Which cluster distribution the preset is for. Default in config: `kubeadm`. */
@@ -34,15 +32,15 @@ export interface CiliumValuesArgs {
   operatorReplicas: number;
   /** Deploy the Hubble UI next to Hubble Relay. Default in config: true. */
   hubbleUi: boolean;
-  /** Agent/operator API rate limit; L2 announcements hold one lease per LoadBalancer Service. */
+  /** The agents' API rate limit; L2 announcements hold one lease per LoadBalancer Service. */
   k8sClientRateLimit: { qps: number; burst: number };
   /** Escape hatch: values deep-merged over everything this function sets. Default: `{}`. */
   values: HelmValues;
 }
 
 /**
- * The agent's capabilities on Talos: the chart's default list without SYS_MODULE, which Talos does not grant
- * (Talos loads kernel modules itself).
+ * The agent's capabilities on Talos: the chart's default list (Cilium 1.20) without SYS_MODULE, which Talos does
+ * not grant (it loads kernel modules itself). SYSLOG stays: Talos allows it, and sysdumps read dmesg with it.
  */
 const TALOS_AGENT_CAPABILITIES = [
   "CHOWN",
@@ -56,6 +54,7 @@ const TALOS_AGENT_CAPABILITIES = [
   "FOWNER",
   "SETGID",
   "SETUID",
+  "SYSLOG",
 ];
 const TALOS_CLEAN_STATE_CAPABILITIES = ["NET_ADMIN", "SYS_ADMIN", "SYS_RESOURCE"];
 
@@ -96,11 +95,8 @@ export function ciliumValues(args: CiliumValuesArgs): HelmValues {
     // BPF masquerading breaks the SNAT ambient uses for kubelet health probes.
     bpf: { masquerade: false },
     l2announcements: { enabled: true },
-    k8sClientRateLimit: {
-      qps: args.k8sClientRateLimit.qps,
-      burst: args.k8sClientRateLimit.burst,
-      operator: { qps: args.k8sClientRateLimit.qps, burst: args.k8sClientRateLimit.burst },
-    },
+    // The agents' limit only: each takes L2 leases. The operator keeps the chart's default (100/200).
+    k8sClientRateLimit: { qps: args.k8sClientRateLimit.qps, burst: args.k8sClientRateLimit.burst },
     hubble: {
       enabled: true,
       relay: { enabled: true, rollOutPods: true },
@@ -165,11 +161,9 @@ export class Cilium extends pulumi.ComponentResource {
     this.release = chartRelease(
       `${name}-release`,
       {
-        releaseName: "cilium",
-        chart: "cilium",
+        chart: charts.cilium,
         version: args.version,
-        repo: chartRepos.cilium,
-        namespace: CILIUM_NAMESPACE,
+        namespace: charts.cilium.namespace,
         values: ciliumValues(args),
       },
       { parent: this },

@@ -19,7 +19,7 @@ import type { HomeclusterConfig } from "../config";
 import { EXTERNAL_DNS_LABEL_FILTER } from "./dns-ownership";
 import { chartRelease, type HelmValues } from "./helm";
 import { rolloutHash } from "./secret-hash";
-import { chartRepos } from "./versions";
+import { charts } from "./versions";
 
 type ExternalDnsConfig = HomeclusterConfig["externalDns"];
 export type ExternalDnsSource = ExternalDnsConfig["sources"][number];
@@ -57,7 +57,7 @@ export interface ExternalDnsValuesArgs {
   sources: ExternalDnsSource[];
   /** `sync` deletes the records it owns when their object goes; `upsert-only` never deletes. Default in config: `sync`. */
   policy: ExternalDnsPolicy;
-  /** Create records proxied through Cloudflare. Default in config: true. */
+  /** Create every record proxied through Cloudflare (LAN addresses then stop working). Default in config: false. */
   proxied: boolean;
   /** Reconcile interval such as `1m`. Default in config: `1m`. */
   interval: string;
@@ -94,8 +94,9 @@ export function externalDnsValues(args: ExternalDnsValuesArgs, tokenHash?: pulum
     logLevel: args.logLevel,
     // Skips the Istio objects that serve tunnel hostnames: their DNS records belong to Pulumi.
     labelFilter: EXTERNAL_DNS_LABEL_FILTER,
-    // The chart renders these as --zone-id-filter=<id> and --cloudflare-proxied / --no-cloudflare-proxied.
-    extraArgs: { "zone-id-filter": args.zoneId, "cloudflare-proxied": args.proxied },
+    // The chart renders these as --zone-id-filter=<id> and --cloudflare-proxied. Unproxied is external-dns' own
+    // default, so without `proxied` no flag is passed and an object may still opt in by annotation.
+    extraArgs: { "zone-id-filter": args.zoneId, ...(args.proxied ? { "cloudflare-proxied": true } : {}) },
     serviceMonitor: { enabled: args.serviceMonitor },
     resources: EXTERNAL_DNS_RESOURCES,
     ...(tokenHash === undefined ? {} : { podAnnotations: { [TOKEN_HASH_ANNOTATION]: tokenHash } }),
@@ -238,10 +239,8 @@ export class ExternalDns extends pulumi.ComponentResource {
     this.release = chartRelease(
       `${name}-release`,
       {
-        releaseName: "external-dns",
-        chart: "external-dns",
+        chart: charts.externalDns,
         version: args.version,
-        repo: chartRepos.externalDns,
         namespace: args.namespace,
         values: externalDnsValues(args, rolloutHash(token)),
       },

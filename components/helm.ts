@@ -9,12 +9,17 @@ import * as pulumi from "@pulumi/pulumi";
 /** Plain JSON-like Helm values. */
 export type HelmValues = { [key: string]: unknown };
 
-export interface ChartReleaseArgs {
+/** A chart and the name of its release (an entry of `charts` in versions.ts). */
+export interface ChartRef {
+  chart: string;
+  repo: string;
   /** Release name, as `helm list` shows it. */
   releaseName: string;
-  chart: string;
+}
+
+export interface ChartReleaseArgs {
+  chart: ChartRef;
   version: string;
-  repo: string;
   namespace: string;
   values: pulumi.Input<HelmValues>;
 }
@@ -39,10 +44,10 @@ export function chartRelease(
   return new k8s.helm.v3.Release(
     name,
     {
-      name: args.releaseName,
-      chart: args.chart,
+      name: args.chart.releaseName,
+      chart: args.chart.chart,
       version: args.version,
-      repositoryOpts: { repo: args.repo },
+      repositoryOpts: { repo: args.chart.repo },
       namespace: args.namespace,
       values: args.values,
       ...RELEASE_DEFAULTS,

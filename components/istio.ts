@@ -16,13 +16,13 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { chartRelease, deepMerge, type HelmValues } from "./helm";
-import { chartRepos } from "./versions";
+import { chartRelease, deepMerge, type ChartRef, type HelmValues } from "./helm";
+import { charts } from "./versions";
 
 /** Istio's root namespace: control plane, node agents, and the mesh-wide policies. */
-export const ISTIO_NAMESPACE = "istio-system";
+export const ISTIO_NAMESPACE = charts.istiod.namespace;
 /** The gateway's release name: the chart names its Deployment, Service and service account after it. */
-export const GATEWAY_RELEASE = "istio-ingress";
+export const GATEWAY_RELEASE = charts.istioGateway.releaseName;
 /** The gateway's plain-HTTP port, on the Service and on the pod (TLS ends at Cloudflare). */
 export const GATEWAY_HTTP_PORT = 80;
 /** The gateway's pod labels. Set explicitly: a Deployment's selector cannot change after it is created. */
@@ -30,13 +30,13 @@ export const GATEWAY_SELECTOR: Record<string, string> = { app: GATEWAY_RELEASE, 
 
 export type IstioChart = "base" | "istiod" | "cni" | "ztunnel" | "gateway";
 
-/** Chart and release name of each part (the release names the upstream install guide uses). */
-export const ISTIO_CHARTS: Record<IstioChart, { chart: string; releaseName: string }> = {
-  base: { chart: "base", releaseName: "istio-base" },
-  istiod: { chart: "istiod", releaseName: "istiod" },
-  cni: { chart: "cni", releaseName: "istio-cni" },
-  ztunnel: { chart: "ztunnel", releaseName: "ztunnel" },
-  gateway: { chart: "gateway", releaseName: GATEWAY_RELEASE },
+/** The chart of each part. */
+const ISTIO_CHARTS: Record<IstioChart, ChartRef> = {
+  base: charts.istioBase,
+  istiod: charts.istiod,
+  cni: charts.istioCni,
+  ztunnel: charts.ztunnel,
+  gateway: charts.istioGateway,
 };
 
 /** The gateway's Kubernetes Service and workload, as the tunnel and the mesh policies need them. */
@@ -153,13 +153,7 @@ export class IstioAmbient extends pulumi.ComponentResource {
     const release = (part: IstioChart, namespace: string, after: pulumi.Resource[]) =>
       chartRelease(
         `${name}-${part}`,
-        {
-          ...ISTIO_CHARTS[part],
-          version: args.version,
-          repo: chartRepos.istio,
-          namespace,
-          values: values[part],
-        },
+        { chart: ISTIO_CHARTS[part], version: args.version, namespace, values: values[part] },
         { parent: this, dependsOn: [args.cilium, ...after] },
       );
     this.base = release("base", ISTIO_NAMESPACE, [this.systemNamespace]);

@@ -13,7 +13,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { DirectRoute, Route } from "../config";
+import type { DirectRoute, InClusterOrigin, Route } from "../config";
 import type { AuthorizationPolicy, PeerAuthentication, ServiceEntry } from "../crds/istio";
 import {
   allowNothing,
@@ -89,20 +89,16 @@ export function meshPolicyObjects(settings: MeshPolicySettings): MeshPolicyObjec
           httpPort: settings.gateway.port,
         }),
       },
-      ...gatewayRoutes(settings.routes).map((route) => ({
-        key: `allow-gateway-to-${route.name}`,
-        object: gatewayToRouteAllow(route, gateway),
-      })),
+      // Only enrolled namespaces enforce policies: a route kept outside the mesh (`mesh: false`) gets no allow.
+      ...gatewayRoutes(settings.routes)
+        .filter((route) => route.mesh)
+        .map((route) => ({ key: `allow-gateway-to-${route.name}`, object: gatewayToRouteAllow(route, gateway) })),
       ...settings.routes
-        .filter((r): r is DirectRoute => r.kind === "direct")
-        .flatMap((route) => {
-          const object = cloudflaredToOriginAllow(route, settings.cloudflared);
-          // Only enrolled namespaces enforce policies; outside the mesh the allow would be moot, and the
-          // namespace may not exist for it to be created in.
-          return object && settings.meshNamespaces.includes(object.metadata.namespace ?? "")
-            ? [{ key: `allow-cloudflared-to-${route.name}`, object }]
-            : [];
-        }),
+        .filter((r): r is DirectRoute & { inCluster: InClusterOrigin } => r.kind === "direct" && !!r.inCluster?.mesh)
+        .map((route) => ({
+          key: `allow-cloudflared-to-${route.name}`,
+          object: cloudflaredToOriginAllow(route, settings.cloudflared),
+        })),
       ...(settings.allowSameNamespace
         ? settings.meshNamespaces.map((ns) => ({ key: `allow-same-namespace-${ns}`, object: sameNamespaceAllow(ns) }))
         : []),

@@ -16,11 +16,26 @@ export const defaultVersions = {
 
 export type Versions = typeof defaultVersions;
 
-/** Helm repositories of the pinned charts. */
-export const chartRepos = {
-  cilium: "https://helm.cilium.io",
-  istio: "https://istio-release.storage.googleapis.com/charts",
-  externalDns: "https://kubernetes-sigs.github.io/external-dns",
+const ISTIO_REPO = "https://istio-release.storage.googleapis.com/charts";
+
+/**
+ * Every Helm release the stack installs: the chart, its repository, and the release name `helm list` shows (the
+ * names the upstream install guides use). `namespace` is fixed where the stack does not take it from config.
+ */
+export const charts = {
+  cilium: { chart: "cilium", repo: "https://helm.cilium.io", releaseName: "cilium", namespace: "kube-system" },
+  istioBase: { chart: "base", repo: ISTIO_REPO, releaseName: "istio-base", namespace: "istio-system" },
+  istiod: { chart: "istiod", repo: ISTIO_REPO, releaseName: "istiod", namespace: "istio-system" },
+  istioCni: { chart: "cni", repo: ISTIO_REPO, releaseName: "istio-cni", namespace: "istio-system" },
+  ztunnel: { chart: "ztunnel", repo: ISTIO_REPO, releaseName: "ztunnel", namespace: "istio-system" },
+  /** In the gateway namespace from config. */
+  istioGateway: { chart: "gateway", repo: ISTIO_REPO, releaseName: "istio-ingress" },
+  /** In external-dns' namespace from config. */
+  externalDns: {
+    chart: "external-dns",
+    repo: "https://kubernetes-sigs.github.io/external-dns",
+    releaseName: "external-dns",
+  },
 } as const;
 
 /** A cloudflared release tag (`2025.11.1`): a moving tag such as `latest` would change the binary under us. */

@@ -6,7 +6,7 @@
  * and destination ports, and a port is the workload's (container) port, never the Service's. ztunnel cannot
  * select a Service, so policies for a Service's backends are namespace-wide and narrowed by port.
  */
-import type { DirectRoute } from "../config";
+import type { DirectRoute, InClusterOrigin } from "../config";
 import { SECURITY_API, type AuthorizationPolicy, type AuthorizationRule } from "../crds/istio";
 import type { MtlsException } from "./peer-authentication";
 
@@ -120,37 +120,16 @@ export function plaintextAllow(exception: MtlsException, index: number): Authori
   return allowPolicy(`allow-plaintext-${index}`, exception.namespace, [rule], exception.selector);
 }
 
-// `<service>.<namespace>.svc` with or without the cluster domain.
-const IN_CLUSTER_HOST = /^([a-z0-9]([a-z0-9-]*[a-z0-9])?)\.([a-z0-9]([a-z0-9-]*[a-z0-9])?)\.svc(\.cluster\.local)?$/;
-const SCHEME_PORTS: Record<string, number> = { http: 80, https: 443, ssh: 22, rdp: 3389, smb: 445 };
-
 /**
- * The in-cluster Service a direct route's origin names, or undefined for anything else (a LAN host, a socket).
- * Throws when the origin is in-cluster but neither names a port nor has a scheme with a default one.
- */
-export function inClusterOrigin(route: DirectRoute): { service: string; namespace: string; port: number } | undefined {
-  const url = new URL(route.origin);
-  const match = IN_CLUSTER_HOST.exec(url.hostname.toLowerCase());
-  if (!match) return undefined;
-  const scheme = url.protocol.slice(0, -1);
-  const port = url.port ? Number(url.port) : SCHEME_PORTS[scheme];
-  if (port === undefined) {
-    throw new Error(`${route.configKey}.origin: '${route.origin}' needs a port (${scheme} has no default)`);
-  }
-  return { service: match[1]!, namespace: match[3]!, port };
-}
-
-/**
- * cloudflared → a direct route's in-cluster origin: in the origin's namespace, from cloudflared's principal, to
- * the origin's port (as with gateway routes, the workload port must equal it). Undefined for other origins.
+ * cloudflared → a direct route's in-cluster origin: in the origin's namespace, from cloudflared's principal, to the
+ * origin's workload port (`targetPort`, else the URL's port).
  */
 export function cloudflaredToOriginAllow(
-  route: DirectRoute,
+  route: DirectRoute & { inCluster: InClusterOrigin },
   cloudflared: WorkloadIdentity,
-): AuthorizationPolicy | undefined {
-  const origin = inClusterOrigin(route);
-  if (!origin) return undefined;
+): AuthorizationPolicy {
+  const origin = route.inCluster;
   return allowPolicy(`allow-cloudflared-to-${route.name}`, origin.namespace, [
-    { from: [{ source: { principals: [principal(cloudflared)] } }], to: toPorts([origin.port]) },
+    { from: [{ source: { principals: [principal(cloudflared)] } }], to: toPorts([origin.targetPort ?? origin.port]) },
   ]);
 }

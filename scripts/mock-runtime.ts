@@ -10,6 +10,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import { parse as parseYaml } from "yaml";
+import type { ProgramConfig, ProjectFile, StackFile } from "../test/support/pulumi-cli-gate";
 
 export const PROJECT_ROOT = path.resolve(__dirname, "..");
 export const PROJECT = "homecluster";
@@ -97,36 +98,20 @@ function readYaml<T>(file: string): T {
   return parseYaml(fs.readFileSync(path.resolve(PROJECT_ROOT, file), "utf8")) as T;
 }
 
-/**
- * A stack file's config (a path relative to the project, or absolute), keys without the project prefix;
- * `secure:` values stay as `{ secure }` objects.
- */
-export function stackConfig(stackFile: string): ConfigValues {
-  const file = readYaml<{ config?: Record<string, unknown> }>(stackFile);
-  return Object.fromEntries(
-    Object.entries(file.config ?? {}).map(([k, v]) => [k.replace(new RegExp(`^${PROJECT}:`), ""), v]),
-  );
+/** Pulumi.yaml. */
+export function projectFile(): ProjectFile {
+  return readYaml<ProjectFile>("Pulumi.yaml");
 }
 
-interface KeyDeclaration {
-  default?: unknown;
-  secret?: boolean;
+/** A stack file (a path relative to the project, or absolute), as YAML holds it: keys with the project prefix. */
+export function readStackFile(file: string): StackFile {
+  return readYaml<StackFile | null>(file) ?? {};
 }
 
-/** Pulumi.yaml's key declarations, keys without the project prefix. */
-export function declaredKeys(): Record<string, KeyDeclaration> {
-  const project = readYaml<{ config: Record<string, KeyDeclaration> }>("Pulumi.yaml");
+/** A stack file's config, keys without the project prefix; `secure:` values stay as `{ secure }` objects. */
+export function stackConfig(file: string): ConfigValues {
   return Object.fromEntries(
-    Object.entries(project.config).map(([k, v]) => [k.replace(new RegExp(`^${PROJECT}:`), ""), v]),
-  );
-}
-
-/** The defaults Pulumi.yaml declares, which the CLI applies to keys the stack leaves unset. */
-export function projectDefaults(): ConfigValues {
-  return Object.fromEntries(
-    Object.entries(declaredKeys())
-      .filter(([, declaration]) => declaration.default !== undefined)
-      .map(([key, declaration]) => [key, declaration.default]),
+    Object.entries(readStackFile(file).config ?? {}).map(([k, v]) => [k.replace(new RegExp(`^${PROJECT}:`), ""), v]),
   );
 }
 
@@ -168,10 +153,8 @@ function mockCall(token: string, inputs: Record<string, unknown>): Record<string
 
 export interface MockRunOptions {
   stack: string;
-  /** Every config value, keys without the project prefix; objects are passed as JSON, as the CLI does. */
-  config: ConfigValues;
-  /** Which of those keys are secrets. */
-  secretKeys: string[];
+  /** What the CLI hands the program (test/support/pulumi-cli-gate.ts): full keys, string values, secret keys. */
+  config: ProgramConfig;
   /** Run as `pulumi preview` (unknown outputs) instead of `pulumi up`. */
   preview?: boolean;
   /** Imports the program; called after the mocks and config are in place. */
@@ -223,14 +206,7 @@ export async function runUnderMocks(options: MockRunOptions): Promise<MockRun> {
     options.stack,
     options.preview ?? false,
   );
-  const all: Record<string, string> = {};
-  for (const [key, value] of Object.entries(options.config)) {
-    if (value !== undefined) all[`${PROJECT}:${key}`] = typeof value === "string" ? value : JSON.stringify(value);
-  }
-  pulumi.runtime.setAllConfig(
-    all,
-    options.secretKeys.map((k) => `${PROJECT}:${k}`),
-  );
+  pulumi.runtime.setAllConfig(options.config.config, options.config.secretKeys);
 
   const program = await options.load();
   const outputs: MockRun["outputs"] = {};

@@ -13,17 +13,22 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { stringify } from "yaml";
 import {
+  applyProjectConfig,
+  loadProjectConfig,
+  PulumiCliError,
+  type ProgramConfig,
+} from "../test/support/pulumi-cli-gate";
+import { loadConfig, preconditions, type Preconditions } from "../config";
+import {
   AUTHORIZATION_POLICY,
-  declaredKeys,
   GATEWAY,
-  projectDefaults,
+  projectFile,
+  readStackFile,
   redact,
   RELEASE,
   runUnderMocks,
-  stackConfig,
   TUNNEL_CONFIG,
   VIRTUAL_SERVICE,
-  type ConfigValues,
   type MockRun,
   type RecordedResource,
 } from "./mock-runtime";
@@ -51,23 +56,25 @@ function parseArgs(argv: string[]): PlanArgs | string {
 }
 
 /**
- * The config the CLI would pass: Pulumi.yaml defaults, then the stack file. `secure:` values and required
- * secrets the stack file does not hold (they are set per machine) become placeholders.
+ * The config the CLI would pass, through the ported CLI gate. Secrets cannot be decrypted offline: each `secure:`
+ * value, and each required secret the stack file does not hold yet (it is set per machine), becomes a placeholder.
  */
-function planConfig(stackFile: string): { config: ConfigValues; secretKeys: string[]; placeholders: string[] } {
-  const config: ConfigValues = { ...projectDefaults(), ...stackConfig(stackFile) };
-  const secretKeys: string[] = [];
-  const placeholders: string[] = [];
-  for (const [key, declaration] of Object.entries(declaredKeys())) {
-    const value = config[key];
-    const isSecure = typeof value === "object" && value !== null && "secure" in value;
-    if (isSecure || (declaration.secret && value === undefined)) {
-      config[key] = `plan-placeholder-${key}`;
-      secretKeys.push(key);
-      placeholders.push(key);
-    }
+function planConfig(file: string, stack: string): { config: ProgramConfig; placeholders: string[] } {
+  const project = projectFile();
+  const stackFile = readStackFile(file);
+  const config: Record<string, unknown> = { ...(stackFile.config ?? {}) };
+  const declarations = loadProjectConfig(project);
+  for (const [key, declaration] of Object.entries(declarations)) {
+    const full = key.includes(":") ? key : `${project.name}:${key}`;
+    const required = declaration.default === undefined && declaration.value === undefined;
+    if (declaration.secret && required && !(full in config)) config[full] = { secure: "plan-placeholder" };
   }
-  return { config, secretKeys, placeholders };
+  const placeholders: string[] = [];
+  const placeholder = (_ciphertext: string, key: string) => {
+    placeholders.push(key.replace(`${project.name}:`, ""));
+    return `plan-placeholder-${key.replace(`${project.name}:`, "")}`;
+  };
+  return { config: applyProjectConfig(project, stack, { config }, placeholder), placeholders };
 }
 
 /** The short kind of a resource type: `kubernetes:helm.sh/v3:Release` → `Release`. */
@@ -160,11 +167,27 @@ function routesTable(run: MockRun): string {
   return table(rows);
 }
 
-function render(run: MockRun, stack: string, placeholders: string[]): string {
+/** What `pulumi up` needs to be true before it runs: the namespaces that must exist, then the rest. */
+function preconditionLines(conditions: Preconditions): string[] {
+  const width = Math.max(0, ...conditions.namespaces.map((ns) => ns.name.length));
+  return [
+    "Preconditions of pulumi up (the stack assumes these and creates none of them)",
+    "  Namespaces that must exist:",
+    ...(conditions.namespaces.length > 0
+      ? conditions.namespaces.map((ns) => `    ${ns.name.padEnd(width)}  ${ns.neededBy.join(", ")}`)
+      : ["    (none)"]),
+    ...conditions.assumptions.map((line) => `  - ${line}`),
+  ];
+}
+
+function render(run: MockRun, stack: string, placeholders: string[], conditions: Preconditions): string {
   const byUrn = new Map(run.resources.map((r) => [r.urn, r]));
   const lines = [
     `Offline plan of stack ${stack} (Pulumi mock runtime: nothing was contacted; ids and tokens are mock values)`,
     placeholders.length > 0 ? `Secrets not in the stack file are placeholders: ${placeholders.join(", ")}` : "",
+    "",
+    ...preconditionLines(conditions),
+    "",
     `${run.resources.filter((r) => r.custom).length} resources`,
     "",
     "Providers",
@@ -225,25 +248,27 @@ async function main(): Promise<void> {
     process.stderr.write(`${args}\n`);
     process.exit(2);
   }
-  const { config, secretKeys, placeholders } = planConfig(args.stackFile ?? `Pulumi.${args.stack}.yaml`);
   let run: MockRun;
+  let placeholders: string[];
   try {
+    const planned = planConfig(args.stackFile ?? `Pulumi.${args.stack}.yaml`, args.stack);
+    placeholders = planned.placeholders;
     run = await runUnderMocks({
       stack: args.stack,
-      config,
-      secretKeys,
+      config: planned.config,
       // eslint-disable-next-line @typescript-eslint/no-require-imports -- ts-node runs this as CommonJS
       load: async () => require("../index") as Record<string, unknown>,
     });
   } catch (error) {
-    // Config errors are RunErrors: the same one-line message `pulumi preview` prints, without a stack trace.
-    if (error instanceof pulumi.RunError) {
+    // The CLI's own config errors, and the program's (RunErrors): one line each, as `pulumi preview` prints them.
+    if (error instanceof PulumiCliError || error instanceof pulumi.RunError) {
       process.stderr.write(`error: ${error.message}\n`);
       process.exit(1);
     }
     throw error;
   }
-  const text = render(run, args.stack, placeholders);
+  // The program ran, so the config is valid; the runtime still holds it.
+  const text = render(run, args.stack, placeholders, preconditions(loadConfig()));
   process.stdout.write(text);
   if (args.out) {
     writeFiles(run, args.out, text);

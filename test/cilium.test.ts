@@ -41,7 +41,8 @@ describe("ciliumValues", () => {
   it("enables L2 announcements with a raised client rate limit and no removed toggles", () => {
     const v = ciliumValues(base);
     expect(v.l2announcements).toEqual({ enabled: true });
-    expect(v.k8sClientRateLimit).toEqual({ qps: 30, burst: 60, operator: { qps: 30, burst: 60 } });
+    // The agents' limit only: the operator keeps the chart's own default (100/200), above the agents'.
+    expect(v.k8sClientRateLimit).toEqual({ qps: 30, burst: 60 });
     expect(v).not.toHaveProperty("externalIPs");
     expect(v).not.toHaveProperty("nodePort");
   });
@@ -65,12 +66,12 @@ describe("ciliumValues", () => {
     expect(v.ipam).toEqual({ mode: "cluster-pool", operator: { clusterPoolIPv4PodCIDRList: ["10.42.0.0/16"] } });
   });
 
-  it("talos preset: KubePrism endpoint from config, cgroup mounted by Talos, no SYS_MODULE", () => {
+  it("talos preset: KubePrism endpoint from config, cgroup mounted by Talos, no SYS_MODULE, SYSLOG kept", () => {
     const v = ciliumValues({ ...base, distribution: "talos", k8sServiceHost: "localhost", k8sServicePort: 7445 });
     expect(v.k8sServiceHost).toBe("localhost");
     expect(v.k8sServicePort).toBe(7445);
     expect(v.cgroup).toEqual({ autoMount: { enabled: false }, hostRoot: "/sys/fs/cgroup" });
-    // The chart's default agent list without SYS_MODULE.
+    // The chart's default agent list (Cilium 1.20's values.yaml) without SYS_MODULE.
     expect(v.securityContext).toEqual({
       capabilities: {
         ciliumAgent: [
@@ -85,6 +86,7 @@ describe("ciliumValues", () => {
           "FOWNER",
           "SETGID",
           "SETUID",
+          "SYSLOG",
         ],
         cleanCiliumState: ["NET_ADMIN", "SYS_ADMIN", "SYS_RESOURCE"],
       },

@@ -61,6 +61,7 @@ const gatewayRoute = (name: string, hostname: string, service = name): GatewayRo
   service,
   namespace: "apps",
   port: 8080,
+  mesh: true,
 });
 const directRoute = (name: string, hostname: string, origin: string): DirectRoute => ({
   kind: "direct",

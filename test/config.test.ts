@@ -3,9 +3,17 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
-import { CONFIG_KEYS, ConfigError, normaliseRoutes, parseConfig, SECRET_KEYS, type HomeclusterConfig } from "../config";
+import {
+  CONFIG_KEYS,
+  ConfigError,
+  normaliseRoutes,
+  parseConfig,
+  preconditions,
+  SECRET_KEYS,
+  type HomeclusterConfig,
+} from "../config";
 import { defaultVersions } from "../components/versions";
-import { PROJECT_ROOT, projectDefaults, runProgramError, stackConfig, type ConfigValues } from "./harness";
+import { PROJECT_ROOT, runProgramError, stackConfig, type ConfigValues } from "./harness";
 
 const token = { cloudflareApiToken: pulumi.output("token") };
 
@@ -48,7 +56,7 @@ describe("the committed config", () => {
       protect: true,
       cloudflared: { replicas: 2, protocol: "http2" },
     });
-    expect(config.externalDns).toMatchObject({ policy: "sync", proxied: true, txtOwnerId: "homecluster-homecluster" });
+    expect(config.externalDns).toMatchObject({ policy: "sync", proxied: false, txtOwnerId: "homecluster-homecluster" });
   });
 
   it("normalises routes: relative, apex, direct", () => {
@@ -62,6 +70,7 @@ describe("the committed config", () => {
         namespace: "monitoring",
         port: 80,
         targetPort: 3000,
+        mesh: true,
       },
       {
         kind: "gateway",
@@ -71,6 +80,7 @@ describe("the committed config", () => {
         service: "jellyfin",
         namespace: "media",
         port: 8096,
+        mesh: true,
       },
       {
         kind: "gateway",
@@ -80,6 +90,7 @@ describe("the committed config", () => {
         service: "homepage",
         namespace: "media",
         port: 3000,
+        mesh: true,
       },
       {
         kind: "direct",
@@ -87,6 +98,7 @@ describe("the committed config", () => {
         name: "ssh",
         configKey: "homecluster:routes[3]",
         origin: "ssh://bastion.infra.svc.cluster.local:22",
+        inCluster: { service: "bastion", namespace: "infra", port: 22, mesh: true },
       },
     ]);
   });
@@ -102,7 +114,111 @@ describe("the committed config", () => {
   });
 });
 
+describe("preconditions", () => {
+  it("lists each namespace the stack writes into without creating it, with every key that needs it", () => {
+    const istio = committed.istio as Record<string, unknown>;
+    const config = parse({
+      routes: [{ host: "wiki", service: "wiki", namespace: "legacy", port: 80, mesh: false }],
+      istio: {
+        ...istio,
+        serviceEntries: [
+          { name: "ntp", hosts: ["time.example.org"], ports: [{ number: 123, protocol: "TCP", name: "ntp" }] },
+          {
+            name: "git",
+            namespace: "egress",
+            hosts: ["git.example.org"],
+            ports: [{ number: 443, protocol: "TLS", name: "tls" }],
+          },
+        ],
+      },
+    });
+    expect(preconditions(config).namespaces).toEqual([
+      { name: "monitoring", neededBy: ["homecluster:istio.meshNamespaces (ambient label)"] },
+      { name: "media", neededBy: ["homecluster:istio.meshNamespaces (ambient label)", "homecluster:istio.allow[0]"] },
+      { name: "infra", neededBy: ["homecluster:istio.meshNamespaces (ambient label)"] },
+      { name: "legacy", neededBy: ["homecluster:routes[0] (VirtualService)"] },
+      { name: "egress", neededBy: ["homecluster:istio.serviceEntries[1]"] },
+    ]);
+  });
+
+  it("names the releases that must not exist yet, and asks the token to mint only when it must", () => {
+    const minting = preconditions(parse());
+    expect(minting.releases).toEqual([
+      { releaseName: "cilium", namespace: "kube-system" },
+      { releaseName: "istio-base", namespace: "istio-system" },
+      { releaseName: "istiod", namespace: "istio-system" },
+      { releaseName: "istio-cni", namespace: "istio-system" },
+      { releaseName: "ztunnel", namespace: "istio-system" },
+      { releaseName: "istio-ingress", namespace: "istio-ingress" },
+      { releaseName: "external-dns", namespace: "external-dns" },
+    ]);
+    expect(minting.assumptions.join("\n")).toContain("API Tokens Edit (to mint external-dns' token)");
+    const given = parseConfig(
+      { ...committed },
+      { ...token, externalDnsApiToken: pulumi.output("existing") },
+      "homecluster",
+    );
+    expect(preconditions(given).assumptions.join("\n")).not.toContain("API Tokens Edit");
+    const monitored = parse({ externalDns: { serviceMonitor: true } });
+    expect(preconditions(monitored).assumptions).toContain("the Prometheus Operator's ServiceMonitor CRD is installed");
+  });
+});
+
 describe("normaliseRoutes", () => {
+  it("keeps a route outside the mesh when it says mesh: false, and takes a direct route's targetPort", () => {
+    const { routes, issues } = normaliseRoutes(
+      [
+        { kind: "gateway", host: "wiki", service: "wiki", namespace: "legacy", port: 80, mesh: false },
+        { kind: "direct", host: "db", origin: "tcp://postgres.data.svc:5432", targetPort: 15432 },
+        { kind: "direct", host: "nas", origin: "https://192.168.1.10:5001" },
+      ],
+      "example.com",
+      ["data"],
+    );
+    expect(issues).toEqual([]);
+    expect(routes).toEqual([
+      {
+        kind: "gateway",
+        hostname: "wiki.example.com",
+        name: "wiki",
+        configKey: "homecluster:routes[0]",
+        service: "wiki",
+        namespace: "legacy",
+        port: 80,
+        mesh: false,
+      },
+      {
+        kind: "direct",
+        hostname: "db.example.com",
+        name: "db",
+        configKey: "homecluster:routes[1]",
+        origin: "tcp://postgres.data.svc:5432",
+        inCluster: { service: "postgres", namespace: "data", port: 5432, targetPort: 15432, mesh: true },
+      },
+      {
+        kind: "direct",
+        hostname: "nas.example.com",
+        name: "nas",
+        configKey: "homecluster:routes[2]",
+        origin: "https://192.168.1.10:5001",
+      },
+    ]);
+  });
+
+  it("finds in-cluster origins with and without the cluster domain, with scheme default ports", () => {
+    const origins = ["ssh://bastion.infra.svc.cluster.local", "http://web.infra.svc", "https://web.infra.svc"];
+    const { routes } = normaliseRoutes(
+      origins.map((origin, i) => ({ kind: "direct" as const, host: `o${i}`, origin })),
+      "example.com",
+      ["infra"],
+    );
+    expect(routes.map((r) => (r.kind === "direct" ? r.inCluster : undefined))).toEqual([
+      { service: "bastion", namespace: "infra", port: 22, mesh: true },
+      { service: "web", namespace: "infra", port: 80, mesh: true },
+      { service: "web", namespace: "infra", port: 443, mesh: true },
+    ]);
+  });
+
   it("accepts the wildcard and absolute hostnames within the domain", () => {
     const { routes, issues } = normaliseRoutes(
       [
@@ -110,6 +226,7 @@ describe("normaliseRoutes", () => {
         { kind: "gateway", host: "a.b.example.com", service: "ab", namespace: "web", port: 80 },
       ],
       "example.com",
+      ["web"],
     );
     expect(issues).toEqual([]);
     expect(routes.map((r) => [r.hostname, r.name])).toEqual([
@@ -322,6 +439,49 @@ describe("bad config fails with one message naming the key", () => {
       /homecluster:network\.podCidrs\[0\]: fd00:10::\/56 is not IPv4; cilium\.ipamMode cluster-pool takes IPv4 pod networks here/,
     ],
   );
+  const allow = (istio.allow as unknown[])[0] as { from: object; to: object };
+  cases.push(
+    [
+      "a gateway route into a namespace outside the mesh",
+      { routes: [{ ...grafana, namespace: "wiki" }] },
+      /homecluster:routes\[0\]: its namespace 'wiki' is not in homecluster:istio\.meshNamespaces, so no policy protects it; add the namespace to istio\.meshNamespaces, or set 'mesh: false' on the route/,
+    ],
+    [
+      "an in-cluster direct origin in a namespace outside the mesh",
+      { routes: [{ host: "db", origin: "tcp://postgres.data.svc:5432" }] },
+      /homecluster:routes\[0\]: its namespace 'data' is not in homecluster:istio\.meshNamespaces/,
+    ],
+    [
+      "mesh: false on a route whose namespace is enrolled",
+      { routes: [{ ...grafana, mesh: false }] },
+      /homecluster:routes\[0\]\.mesh: is false, but 'monitoring' is in homecluster:istio\.meshNamespaces/,
+    ],
+    [
+      "a targetPort on an origin outside the cluster",
+      { routes: [{ host: "nas", origin: "http://192.168.1.10:5000", targetPort: 5001 }] },
+      /homecluster:routes\[0\]\.targetPort: only applies to an origin in this cluster/,
+    ],
+    [
+      "an in-cluster origin whose scheme has no default port",
+      { routes: [{ host: "db", origin: "unix+tls://postgres.infra.svc" }] },
+      /homecluster:routes\[0\]\.origin: 'unix\+tls:\/\/postgres\.infra\.svc' needs a port \(unix\+tls has no default\)/,
+    ],
+    [
+      "an allow into a namespace outside the mesh",
+      { istio: { ...istio, allow: [{ ...allow, to: { namespace: "backup", ports: [80] } }] } },
+      /homecluster:istio\.allow\[0\]\.to\.namespace: 'backup' is not in homecluster:istio\.meshNamespaces: ztunnel enforces nothing there/,
+    ],
+    [
+      "an allow from a namespace outside the mesh",
+      { istio: { ...istio, allow: [{ ...allow, from: { namespace: "backup" } }] } },
+      /homecluster:istio\.allow\[0\]\.from\.namespace: 'backup' is not in the mesh, so its workloads have no identity/,
+    ],
+    [
+      "an mTLS exception for a namespace outside the mesh",
+      { istio: { ...istio, mtlsExceptions: [{ namespace: "backup" }] } },
+      /homecluster:istio\.mtlsExceptions\[0\]\.namespace: 'backup' is not in homecluster:istio\.meshNamespaces/,
+    ],
+  );
   it.each(cases)("rejects %s", (_what, overrides, expected) => {
     const message = failure(overrides);
     expect(message).toMatch(/^Invalid configuration/);
@@ -390,13 +550,8 @@ describe("the project file and the committed stack file", () => {
     }
   });
 
-  it("commits no secret and sets every required plain key", () => {
+  it("commits no secret in plain text", () => {
     const committed = stackConfig();
     for (const secret of Object.values(SECRET_KEYS)) expect(committed).not.toHaveProperty(secret);
-    const optional = Object.keys(projectDefaults());
-    const required = CONFIG_KEYS.filter(
-      (k) => !optional.includes(k) && !Object.values(SECRET_KEYS).includes(k as never),
-    );
-    expect(required.filter((k) => !(k in committed))).toEqual([]);
   });
 });

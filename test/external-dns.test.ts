@@ -40,7 +40,7 @@ const base: ExternalDnsValuesArgs = {
   zoneId: ZONE_ID,
   sources: ["service", "ingress", "istio-gateway", "istio-virtualservice"],
   policy: "sync",
-  proxied: true,
+  proxied: false,
   interval: "1m",
   logLevel: "info",
   txtOwnerId: "homecluster-homecluster",
@@ -82,7 +82,7 @@ describe("externalDnsValues", () => {
       interval: "1m",
       logLevel: "info",
       labelFilter: "homecluster.io/tunnel-route!=true",
-      extraArgs: { "zone-id-filter": ZONE_ID, "cloudflare-proxied": true },
+      extraArgs: { "zone-id-filter": ZONE_ID },
       serviceMonitor: { enabled: false },
       resources: { requests: { cpu: "10m", memory: "64Mi" }, limits: { memory: "128Mi" } },
     });
@@ -125,7 +125,11 @@ describe("externalDnsValues", () => {
     }
   });
 
-  it("turns proxying off with --no-cloudflare-proxied, and passes interval, log level, owner id and ServiceMonitor", () => {
+  it("proxies every record only when asked (--cloudflare-proxied), and passes interval, log level, owner id and ServiceMonitor", () => {
+    expect(externalDnsValues({ ...base, proxied: true }).extraArgs).toEqual({
+      "zone-id-filter": ZONE_ID,
+      "cloudflare-proxied": true,
+    });
     const values = externalDnsValues({
       ...base,
       proxied: false,
@@ -134,7 +138,8 @@ describe("externalDnsValues", () => {
       txtOwnerId: "lab",
       serviceMonitor: true,
     });
-    expect(values.extraArgs).toEqual({ "zone-id-filter": ZONE_ID, "cloudflare-proxied": false });
+    // No flag at all: external-dns' default is unproxied, and an annotation can still opt one object in.
+    expect(values.extraArgs).toEqual({ "zone-id-filter": ZONE_ID });
     expect(values).toMatchObject({
       interval: "5m",
       logLevel: "debug",
@@ -226,7 +231,7 @@ describe("ExternalDns under mocks with the committed config (minted token)", () 
       txtOwnerId: "homecluster-homecluster",
       policy: "sync",
       labelFilter: "homecluster.io/tunnel-route!=true",
-      extraArgs: { "zone-id-filter": ZONE_ID, "cloudflare-proxied": true },
+      extraArgs: { "zone-id-filter": ZONE_ID },
     });
   });
 

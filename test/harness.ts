@@ -6,13 +6,15 @@
 import { beforeAll, vi } from "vitest";
 import {
   isSecretValue,
+  projectFile,
+  readStackFile,
   runUnderMocks,
   stackConfig as stackFileConfig,
-  projectDefaults,
   type ConfigValues,
   type MockRun,
   type RecordedResource,
 } from "../scripts/mock-runtime";
+import { applyProjectConfig, PulumiCliError, type ProgramConfig, type StackFile } from "./support/pulumi-cli-gate";
 
 export {
   AUTHORIZATION_POLICY,
@@ -22,7 +24,6 @@ export {
   MOCK_TUNNEL_TOKEN,
   NAMESPACE,
   PROJECT_ROOT,
-  projectDefaults,
   RELEASE,
   SECRET,
   TUNNEL_CONFIG,
@@ -34,6 +35,7 @@ export {
 } from "../scripts/mock-runtime";
 
 export const STACK = "homecluster";
+const PROJECT = "homecluster";
 /** The secret value tests give `homecluster:cloudflareApiToken`. */
 export const TEST_API_TOKEN = "test-cloudflare-api-token";
 
@@ -63,10 +65,53 @@ export function stackConfig(): ConfigValues {
   return stackFileConfig(`Pulumi.${STACK}.yaml`);
 }
 
+/**
+ * The tests' stand-in for the secrets provider: `pulumi config set --secret` stores ciphertext in the stack file,
+ * and only the provider turns it back into the value.
+ */
+const CIPHER_PREFIX = "v1:test:";
+export function encrypt(plaintext: string): { secure: string } {
+  return { secure: CIPHER_PREFIX + Buffer.from(plaintext).toString("base64") };
+}
+export function decrypt(ciphertext: string, key: string): string {
+  if (!ciphertext.startsWith(CIPHER_PREFIX)) {
+    throw new PulumiCliError(`failed to decrypt configuration key '${key}': invalid ciphertext`);
+  }
+  return Buffer.from(ciphertext.slice(CIPHER_PREFIX.length), "base64").toString();
+}
+
+/**
+ * A stack file as a user's edits leave it: `base` with `config` keys set or replaced (`undefined` removes one), and
+ * `secrets` set as `pulumi config set --secret` sets them (encrypted).
+ */
+export function editStackFile(
+  base: StackFile,
+  config: ConfigValues = {},
+  secrets: Record<string, string> = {},
+): StackFile {
+  const out: Record<string, unknown> = { ...(base.config ?? {}) };
+  for (const [key, value] of Object.entries(config)) {
+    if (value === undefined) delete out[`${PROJECT}:${key}`];
+    else out[`${PROJECT}:${key}`] = value;
+  }
+  for (const [key, value] of Object.entries(secrets)) out[`${PROJECT}:${key}`] = encrypt(value);
+  return { config: out };
+}
+
+/** What `pulumi preview` hands the program for this stack file, through the ported CLI gate (throws its error). */
+export function cliConfig(stackFile: StackFile, stack = STACK): ProgramConfig {
+  return applyProjectConfig(projectFile(), stack, stackFile, decrypt);
+}
+
 export interface RunOptions {
-  /** Keys to set or replace (whole values) on top of the committed config; `undefined` unsets a key. */
+  /** The stack file to start from. Default: the committed Pulumi.homecluster.yaml. */
+  stackFile?: StackFile;
+  /** Keys to set or replace (whole values) in that stack file; `undefined` removes a key. */
   config?: ConfigValues;
-  /** Secret keys and their values. Default: `{ cloudflareApiToken: TEST_API_TOKEN }`. */
+  /**
+   * Secrets set with `pulumi config set --secret`. Default: `{ cloudflareApiToken: TEST_API_TOKEN }`, the one the
+   * README's deploy steps set.
+   */
   secrets?: Record<string, string>;
   /** Run as `pulumi preview` (unknown outputs) instead of `pulumi up`. */
   preview?: boolean;
@@ -85,11 +130,14 @@ export interface ProgramRun extends MockRun {
  * re-imports the program (vi.resetModules), so one test file may run several configs.
  */
 export async function runProgram(options: RunOptions = {}, recorded: RecordedResource[] = []): Promise<ProgramRun> {
-  const secrets = options.secrets ?? { cloudflareApiToken: TEST_API_TOKEN };
+  const stackFile = editStackFile(
+    options.stackFile ?? readStackFile(`Pulumi.${STACK}.yaml`),
+    options.config,
+    options.secrets ?? { cloudflareApiToken: TEST_API_TOKEN },
+  );
   const run = await runUnderMocks({
     stack: STACK,
-    config: { ...projectDefaults(), ...stackConfig(), ...options.config, ...secrets },
-    secretKeys: Object.keys(secrets),
+    config: cliConfig(stackFile),
     preview: options.preview ?? false,
     recorded,
     load: async () => {

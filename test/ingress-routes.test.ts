@@ -162,6 +162,17 @@ describe("a route added in config", () => {
     ]);
   });
 
+  it("kept outside the mesh (mesh: false), gets its VirtualService but no allow (ztunnel would not enforce it)", async () => {
+    const wiki = { host: "wiki", service: "wiki", namespace: "legacy", port: 80, mesh: false };
+    const run = await runProgram({ config: { routes: [...routes, wiki] } });
+    expect(run.get(VIRTUAL_SERVICE, "routes-wiki").inputs.metadata).toEqual({
+      name: "wiki",
+      namespace: "legacy",
+      labels: TUNNEL_LABELS,
+    });
+    expect(run.all(AUTHORIZATION_POLICY).filter((p) => p.inputs.metadata.namespace === "legacy")).toEqual([]);
+  });
+
   it("with only direct routes, creates no Gateway and no VirtualService", async () => {
     const run = await runProgram({ config: { routes: [{ host: "ssh", origin: "ssh://bastion.infra.svc:22" }] } });
     expect(run.all(GATEWAY)).toEqual([]);

@@ -6,7 +6,6 @@ import {
   configAllow,
   gatewayIngressAllow,
   gatewayToRouteAllow,
-  inClusterOrigin,
   plaintextAllow,
   principal,
   sameNamespaceAllow,
@@ -14,7 +13,7 @@ import {
 import { ambientProbePolicy } from "../policies/cilium";
 import { meshStrictMtls, mtlsException } from "../policies/peer-authentication";
 import { serviceEntry } from "../policies/service-entries";
-import { directRoute, gatewayRoute, gatewayService } from "./fixtures";
+import { directRoute, gatewayRoute, gatewayService, normalised } from "./fixtures";
 import { AUTHORIZATION_POLICY, NAMESPACE, RELEASE, runProgram, runProgramError, sharedRun } from "./harness";
 
 const PEER_AUTHN = "kubernetes:security.istio.io/v1:PeerAuthentication";
@@ -168,39 +167,10 @@ describe("authorization builders", () => {
   });
 });
 
-describe("direct route origins", () => {
-  it("recognises in-cluster Service hosts with and without the cluster domain", () => {
-    expect(inClusterOrigin(directRoute("ssh", "ssh://bastion.infra.svc.cluster.local:22"))).toEqual({
-      service: "bastion",
-      namespace: "infra",
-      port: 22,
-    });
-    expect(inClusterOrigin(directRoute("db", "tcp://postgres.data.svc:5432"))).toEqual({
-      service: "postgres",
-      namespace: "data",
-      port: 5432,
-    });
-    // Scheme default ports.
-    expect(inClusterOrigin(directRoute("web", "http://web.apps.svc.cluster.local"))?.port).toBe(80);
-    expect(inClusterOrigin(directRoute("web", "https://web.apps.svc"))?.port).toBe(443);
-  });
-
-  it("ignores origins outside the cluster", () => {
-    expect(inClusterOrigin(directRoute("nas", "http://192.168.1.10:5000"))).toBeUndefined();
-    expect(inClusterOrigin(directRoute("nas", "ssh://nas.lan:22"))).toBeUndefined();
-    expect(inClusterOrigin(directRoute("ext", "https://example.org"))).toBeUndefined();
-  });
-
-  it("names the route when an in-cluster origin has no port", () => {
-    expect(() => inClusterOrigin(directRoute("db", "tcp://postgres.data.svc", 5))).toThrow(
-      /homecluster:routes\[5\]\.origin: 'tcp:\/\/postgres\.data\.svc' needs a port/,
-    );
-  });
-
-  it("lets cloudflared's identity reach an in-cluster origin's port, and nothing for other origins", () => {
-    expect(
-      cloudflaredToOriginAllow(directRoute("ssh", "ssh://bastion.infra.svc.cluster.local:22"), cloudflared),
-    ).toEqual({
+describe("cloudflared's allow to a direct origin", () => {
+  it("lets cloudflared's identity reach an in-cluster origin's port", () => {
+    const ssh = directRoute("ssh", "ssh://bastion.infra.svc.cluster.local:22");
+    expect(cloudflaredToOriginAllow({ ...ssh, inCluster: ssh.inCluster! }, cloudflared)).toEqual({
       apiVersion: "security.istio.io/v1",
       kind: "AuthorizationPolicy",
       metadata: { name: "allow-cloudflared-to-ssh", namespace: "infra" },
@@ -211,7 +181,13 @@ describe("direct route origins", () => {
         ],
       },
     });
-    expect(cloudflaredToOriginAllow(directRoute("nas", "http://192.168.1.10:5000"), cloudflared)).toBeUndefined();
+  });
+
+  it("matches the container port when the route gives targetPort", () => {
+    const db = directRoute("db", "tcp://postgres.data.svc:5432", 15432);
+    expect(cloudflaredToOriginAllow({ ...db, inCluster: db.inCluster! }, cloudflared).spec.rules).toEqual([
+      { from: [{ source: { principals: [CLOUDFLARED_PRINCIPAL] } }], to: [{ operation: { ports: ["15432"] } }] },
+    ]);
   });
 });
 
@@ -286,6 +262,7 @@ describe("meshPolicyObjects", () => {
       ["allow-nothing", "AuthorizationPolicy", "istio-system", "allow-nothing"],
       ["allow-http-ingress", "AuthorizationPolicy", "istio-ingress", "allow-http-ingress"],
       ["allow-gateway-to-grafana", "AuthorizationPolicy", "monitoring", "allow-gateway-to-grafana"],
+      ["allow-cloudflared-to-ssh", "AuthorizationPolicy", "infra", "allow-cloudflared-to-ssh"],
       ["allow-same-namespace-monitoring", "AuthorizationPolicy", "monitoring", "allow-same-namespace"],
       ["allow-same-namespace-media", "AuthorizationPolicy", "media", "allow-same-namespace"],
       ["allow-config-0", "AuthorizationPolicy", "media", "allow-config-0"],
@@ -294,11 +271,13 @@ describe("meshPolicyObjects", () => {
     ]);
   });
 
-  it("lets cloudflared reach an in-cluster origin only when its namespace is in the mesh", () => {
-    const keys = (meshNamespaces: string[]) =>
-      meshPolicyObjects({ ...settings, meshNamespaces }).map((o) => [o.key, o.object.metadata.namespace]);
-    expect(keys(["monitoring", "media"])).not.toContainEqual(["allow-cloudflared-to-ssh", "infra"]);
-    expect(keys(["monitoring", "media", "infra"])).toContainEqual(["allow-cloudflared-to-ssh", "infra"]);
+  it("gives routes kept outside the mesh (mesh: false) no allow", () => {
+    const outside = normalised([
+      { kind: "gateway", host: "wiki", service: "wiki", namespace: "legacy", port: 80, mesh: false },
+      { kind: "direct", host: "nfs", origin: "tcp://nfs.storage.svc:2049", mesh: false },
+    ]);
+    const keys = meshPolicyObjects({ ...settings, routes: outside }).map((o) => o.key);
+    expect(keys.filter((k) => k.includes("-to-"))).toEqual([]);
   });
 
   it("creates no allows without the default deny (an ALLOW policy would itself deny the rest)", () => {
@@ -455,10 +434,20 @@ describe("MeshPolicies under mocks with the committed config", () => {
   });
 });
 
+describe("a direct route with a targetPort", () => {
+  it("lets cloudflared reach the container port behind the origin's Service port", async () => {
+    const routes = [{ host: "ssh", origin: "ssh://bastion.infra.svc.cluster.local:22", targetPort: 2222 }];
+    const run = await runProgram({ config: { routes } });
+    expect(run.get(AUTHORIZATION_POLICY, "mesh-allow-cloudflared-to-ssh").inputs.spec.rules).toEqual([
+      { from: [{ source: { principals: [CLOUDFLARED_PRINCIPAL] } }], to: [{ operation: { ports: ["2222"] } }] },
+    ]);
+  });
+});
+
 describe("MeshPolicies with the default deny off", () => {
   it("creates neither allows nor the probe policy, and keeps STRICT mTLS", async () => {
     const run = await runProgram({
-      config: { istio: { meshNamespaces: ["monitoring", "media"], defaultDeny: false } },
+      config: { istio: { meshNamespaces: ["monitoring", "media", "infra"], defaultDeny: false } },
     });
     expect(run.all(AUTHORIZATION_POLICY)).toEqual([]);
     expect(run.all(CCNP)).toEqual([]);
@@ -467,7 +456,7 @@ describe("MeshPolicies with the default deny off", () => {
 });
 
 describe("mTLS exceptions from config", () => {
-  const istio = { meshNamespaces: ["monitoring", "media"] };
+  const istio = { meshNamespaces: ["monitoring", "media", "infra"] };
 
   it("become a PeerAuthentication and, under the default deny, a plaintext allow", async () => {
     const run = await runProgram({

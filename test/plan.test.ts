@@ -58,6 +58,19 @@ describe("npm run plan", () => {
     }
   });
 
+  it("starts with the preconditions of an up: the namespaces that must exist and why, then the rest", () => {
+    const text = result.stdout;
+    const section = text.slice(text.indexOf("Preconditions of pulumi up"), text.indexOf(" resources\n"));
+    expect(text.indexOf("Preconditions of pulumi up")).toBeLessThan(text.indexOf("Providers"));
+    expect(section).toMatch(
+      /Namespaces that must exist:\n\s+monitoring\s+homecluster:istio\.meshNamespaces \(ambient label\), homecluster:routes\[0\] \(VirtualService, allow\)\n\s+media\s+.*homecluster:istio\.allow\[0\]\n\s+infra\s+homecluster:istio\.meshNamespaces \(ambient label\), homecluster:routes\[3\] \(allow\)\n/,
+    );
+    // Namespaces the stack creates itself are not preconditions.
+    expect(section).not.toMatch(/^\s+(cloudflared|istio-ingress|istio-system|external-dns)\s/m);
+    expect(section).toContain("- kube context 'admin@homecluster' exists in $KUBECONFIG or ~/.kube/config");
+    expect(section).toContain("no tunnel named 'homecluster' exists in the account");
+  });
+
   it("shows each release's chart, version, repo and values", () => {
     expect(result.stdout).toContain("chart cilium 1.20.0 from https://helm.cilium.io → release kube-system/cilium");
     expect(result.stdout).toContain(
