@@ -100,7 +100,7 @@ const versionsSchema = z.strictObject({
   externalDns: versionFrom("1.21.0", "older external-dns ignores the label filter on Istio sources").optional(),
   cloudflared: z
     .string()
-    .regex(CLOUDFLARED_TAG, "must be a cloudflared release tag such as 2025.11.1 (never 'latest')")
+    .regex(CLOUDFLARED_TAG, "must be a cloudflared release tag such as 2026.8.2 (never 'latest')")
     .optional(),
 });
 

@@ -145,7 +145,7 @@ export interface CloudflaredSettings {
 }
 
 export interface CloudflaredDeploymentArgs extends CloudflaredSettings {
-  /** cloudflared image tag (a release such as 2025.11.1, never `latest`). */
+  /** cloudflared image tag (a release such as 2026.8.2, never `latest`). */
   version: string;
   /** Name of the Secret holding the tunnel token under the key `token`. */
   tokenSecretName: pulumi.Input<string>;

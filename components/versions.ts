@@ -11,7 +11,7 @@ export const defaultVersions = {
   // renovate: datasource=helm registryUrl=https://kubernetes-sigs.github.io/external-dns depName=external-dns
   externalDns: "1.21.1",
   // renovate: datasource=docker depName=cloudflare/cloudflared
-  cloudflared: "2025.11.1",
+  cloudflared: "2026.8.2",
 };
 
 export type Versions = typeof defaultVersions;
@@ -38,5 +38,5 @@ export const charts = {
   },
 } as const;
 
-/** A cloudflared release tag (`2025.11.1`): a moving tag such as `latest` would change the binary under us. */
+/** A cloudflared release tag (`2026.8.2`): a moving tag such as `latest` would change the binary under us. */
 export const CLOUDFLARED_TAG = /^\d{4}\.\d{1,2}\.\d+$/;

@@ -356,7 +356,7 @@ describe("Tunnel under mocks with the committed config", () => {
       labels: { "app.kubernetes.io/name": "cloudflared" },
     });
     expect(spec.replicas).toBe(2);
-    expect(container.image).toBe("docker.io/cloudflare/cloudflared:2025.11.1");
+    expect(container.image).toBe("docker.io/cloudflare/cloudflared:2026.8.2");
     expect(container.args).toEqual(cloudflaredArgs("http2"));
     expect(container.env).toEqual(TOKEN_FROM_SECRET);
     expect(container.livenessProbe.httpGet).toEqual({ path: "/ready", port: "metrics" });

@@ -11,7 +11,17 @@ interface Step {
 }
 interface Workflow {
   on: Record<string, unknown>;
-  jobs: Record<string, { "runs-on": unknown; environment?: string; needs?: string; steps: Step[] }>;
+  jobs: Record<
+    string,
+    {
+      "runs-on": unknown;
+      "timeout-minutes"?: number;
+      environment?: string;
+      needs?: string;
+      strategy?: { matrix: Record<string, unknown[]> };
+      steps: Step[];
+    }
+  >;
 }
 
 const dir = path.join(PROJECT_ROOT, ".github/workflows");
@@ -23,9 +33,12 @@ const steps = (file: string) => Object.values(workflows[file]!.jobs).flatMap((jo
 const PULUMI_ACTION_INPUTS = new Set([
   "command",
   "stack-name",
+  "pulumi-version",
+  "pulumi-version-file",
   "work-dir",
   "cloud-url",
   "comment-on-pr",
+  "comment-on-pr-number",
   "edit-pr-comment",
   "comment-on-summary",
   "github-token",
@@ -34,6 +47,8 @@ const PULUMI_ACTION_INPUTS = new Set([
   "expect-no-changes",
   "message",
 ]);
+const jobs = () =>
+  Object.entries(workflows).flatMap(([file, w]) => Object.entries(w.jobs).map(([name, job]) => ({ file, name, job })));
 
 describe("GitHub workflows", () => {
   it("pin every action by commit SHA", () => {
@@ -66,6 +81,35 @@ describe("GitHub workflows", () => {
       ["up", false],
       ["preview", true],
     ]);
+  });
+
+  it("bound every job's run time", () => {
+    for (const { file, name, job } of jobs()) {
+      expect(job["timeout-minutes"], `${file}: ${name}`).toBeGreaterThan(0);
+      expect(job["timeout-minutes"], `${file}: ${name}`).toBeLessThanOrEqual(60);
+    }
+  });
+
+  it("run Node 22 (.nvmrc) and test on 22 and 24, while package.json still allows Node 20.19 here", () => {
+    expect(fs.readFileSync(path.join(PROJECT_ROOT, ".nvmrc"), "utf8").trim()).toBe("22");
+    for (const { file, name, job } of jobs()) {
+      for (const step of job.steps.filter((s) => s.uses?.startsWith("actions/setup-node@"))) {
+        const version = step.with?.["node-version-file"] ?? step.with?.["node-version"];
+        expect(version, `${file}: ${name}`).toMatch(/^(\.nvmrc|\$\{\{ matrix\.node \}\})$/);
+      }
+    }
+    expect(workflows["pull-request.yml"]!.jobs.test!.strategy?.matrix.node).toEqual([22, 24]);
+    const pkg = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "package.json"), "utf8"));
+    expect(pkg.engines.node).toBe(">=20.19");
+  });
+
+  it("pin the Pulumi CLI to the exact version in .pulumi-version on every Pulumi step", () => {
+    expect(fs.readFileSync(path.join(PROJECT_ROOT, ".pulumi-version"), "utf8")).toMatch(/^\d+\.\d+\.\d+\n$/);
+    const pulumiSteps = Object.keys(workflows).flatMap((file) =>
+      steps(file).filter((s) => s.uses?.startsWith("pulumi/actions@")),
+    );
+    expect(pulumiSteps.length).toBeGreaterThan(0);
+    for (const step of pulumiSteps) expect(step.with?.["pulumi-version-file"]).toBe(".pulumi-version");
   });
 
   it("use only inputs the Pulumi action declares", () => {
