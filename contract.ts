@@ -6,8 +6,12 @@
  *   import type { HomeclusterOutputs } from "homecluster/contract";
  *   const gateway = ref.requireOutput("ingressGateway") as pulumi.Output<HomeclusterOutputs["ingressGateway"]>;
  *
- * No secret is part of the contract: tokens stay inside this stack and the cluster.
+ * No secret is part of the contract: tokens stay inside this stack and the cluster. It imports only pure types, so
+ * a consumer needs nothing else of this project.
  */
+import type { CiliumPoolBlock } from "./crds/cilium-io";
+import type { Versions } from "./versions";
+
 export interface HomeclusterOutputs {
   /** The Cloudflare zone's domain, e.g. `example.com`. */
   domain: string;
@@ -39,9 +43,9 @@ export interface HomeclusterOutputs {
   /** Namespaces enrolled in the ambient mesh (`istio.io/dataplane-mode=ambient`). */
   meshNamespaces: string[];
   /** Cilium LB IPAM pool blocks. */
-  lbPools: ({ cidr: string } | { start: string; stop: string })[];
+  lbPools: CiliumPoolBlock[];
   /** The pinned versions this stack runs. */
-  versions: { cilium: string; istio: string; externalDns: string; cloudflared: string };
+  versions: Versions;
   /** DNS ownership: external-dns' TXT owner id, and the label that keeps external-dns off tunnel objects. */
   dns: { externalDnsOwnerId: string; tunnelRouteLabel: string };
 }

@@ -6,22 +6,11 @@
  * and destination ports, and a port is the workload's (container) port, never the Service's. ztunnel cannot
  * select a Service, so policies for a Service's backends are namespace-wide and narrowed by port.
  */
-import type { DirectRoute, InClusterOrigin } from "../config";
-import { SECURITY_API, type AuthorizationPolicy, type AuthorizationRule } from "../crds/istio";
-import type { MtlsException } from "./peer-authentication";
-
-/** Istio's default trust domain (meshConfig.trustDomain); this stack does not change it. */
-export const TRUST_DOMAIN = "cluster.local";
-
-export interface WorkloadIdentity {
-  namespace: string;
-  serviceAccount: string;
-}
-
-/** The SPIFFE principal of a workload, as AuthorizationPolicy `source.principals` spells it. */
-export function principal(identity: WorkloadIdentity): string {
-  return `${TRUST_DOMAIN}/ns/${identity.namespace}/sa/${identity.serviceAccount}`;
-}
+import type { MeshAllow, MtlsException } from "../config/schema";
+import { SECURITY_API, type AuthorizationPolicy, type AuthorizationRule } from "../crds/istio-io";
+import { principal, type WorkloadIdentity } from "../model/identity";
+import type { IngressGateway } from "../model/ingress-gateway";
+import type { DirectRoute, GatewayRoute, InClusterOrigin } from "../model/routes";
 
 function allowPolicy(
   name: string,
@@ -52,14 +41,6 @@ export function allowNothing(rootNamespace: string): AuthorizationPolicy {
   };
 }
 
-/** The ingress gateway's pods: their namespace, the labels that select them, and the port their Envoy serves HTTP on. */
-export interface GatewayWorkload {
-  namespace: string;
-  selector: Record<string, string>;
-  /** The gateway pod's HTTP port (the Istio Gateway server port). */
-  httpPort: number;
-}
-
 /**
  * Lets clients reach the gateway's HTTP port. This cannot name cloudflared's identity: Istio 1.30's gateway Envoy
  * does not terminate HBONE (it has no inbound 15008 listener and no `networking.istio.io/tunnel` label), so
@@ -68,16 +49,8 @@ export interface GatewayWorkload {
  * (ClusterIP: pods in the cluster; LoadBalancer: the LAN too); what gets past the gateway is decided by the Gateway's
  * hosts and by the per-route allows, which do check the gateway's own identity.
  */
-export function gatewayIngressAllow(gateway: GatewayWorkload): AuthorizationPolicy {
-  return allowPolicy("allow-http-ingress", gateway.namespace, [{ to: toPorts([gateway.httpPort]) }], gateway.selector);
-}
-
-/** What a gateway-route allow needs from a route; `targetPort` is the container port when it differs from `port`. */
-export interface RoutedService {
-  name: string;
-  namespace: string;
-  port: number;
-  targetPort?: number;
+export function gatewayIngressAllow(gateway: IngressGateway): AuthorizationPolicy {
+  return allowPolicy("allow-http-ingress", gateway.namespace, [{ to: toPorts([gateway.port]) }], gateway.selector);
 }
 
 /**
@@ -85,7 +58,7 @@ export interface RoutedService {
  * HBONE to ambient pods, so its identity is verified), to the route's workload port. ztunnel cannot select the
  * Service, so the allow covers that port on every workload of the namespace.
  */
-export function gatewayToRouteAllow(route: RoutedService, gateway: WorkloadIdentity): AuthorizationPolicy {
+export function gatewayToRouteAllow(route: GatewayRoute, gateway: WorkloadIdentity): AuthorizationPolicy {
   return allowPolicy(`allow-gateway-to-${route.name}`, route.namespace, [
     { from: [{ source: { principals: [principal(gateway)] } }], to: toPorts([route.targetPort ?? route.port]) },
   ]);
@@ -97,12 +70,7 @@ export function sameNamespaceAllow(namespace: string): AuthorizationPolicy {
 }
 
 /** An explicit allow from config: from a namespace (optionally one service account) to a namespace's ports. */
-export interface ConfigAllow {
-  from: { namespace: string; serviceAccount?: string };
-  to: { namespace: string; ports: number[] };
-}
-
-export function configAllow(rule: ConfigAllow, index: number): AuthorizationPolicy {
+export function configAllow(rule: MeshAllow, index: number): AuthorizationPolicy {
   const { namespace, serviceAccount } = rule.from;
   const source = serviceAccount
     ? { principals: [principal({ namespace, serviceAccount })] }
@@ -125,10 +93,10 @@ export function plaintextAllow(exception: MtlsException, index: number): Authori
  * origin's workload port (`targetPort`, else the URL's port).
  */
 export function cloudflaredToOriginAllow(
-  route: DirectRoute & { inCluster: InClusterOrigin },
+  route: DirectRoute,
+  origin: InClusterOrigin,
   cloudflared: WorkloadIdentity,
 ): AuthorizationPolicy {
-  const origin = route.inCluster;
   return allowPolicy(`allow-cloudflared-to-${route.name}`, origin.namespace, [
     { from: [{ source: { principals: [principal(cloudflared)] } }], to: toPorts([origin.targetPort ?? origin.port]) },
   ]);

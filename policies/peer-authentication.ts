@@ -2,16 +2,8 @@
  * Peer authentication: mesh-wide STRICT mTLS, and the exceptions config declares for clients outside the mesh.
  * Pure builders; components/mesh-policies.ts registers what they return.
  */
-import { SECURITY_API, type PeerAuthentication } from "../crds/istio";
-
-/** A namespace (optionally only some workloads, optionally only some of their ports) that accepts plaintext. */
-export interface MtlsException {
-  namespace: string;
-  /** Workload (container) ports; empty means every port. Port-level settings need `selector`. */
-  ports: number[];
-  /** Labels of the workloads the exception covers; absent means the whole namespace. */
-  selector?: Record<string, string>;
-}
+import type { MtlsException } from "../config/schema";
+import { SECURITY_API, type PeerAuthentication } from "../crds/istio-io";
 
 /**
  * The mesh-wide policy: named `default` in the root namespace, mTLS STRICT. In ambient, ztunnel then refuses
@@ -32,9 +24,6 @@ export function meshStrictMtls(rootNamespace: string): PeerAuthentication {
  * config enforces that, so a namespace-wide exception always covers every port.
  */
 export function mtlsException(exception: MtlsException, index: number): PeerAuthentication {
-  if (exception.ports.length > 0 && exception.selector === undefined) {
-    throw new Error(`mTLS exception ${index} (${exception.namespace}) lists ports but has no selector`);
-  }
   const selector = exception.selector ? { selector: { matchLabels: exception.selector } } : {};
   return {
     apiVersion: SECURITY_API,

@@ -2,15 +2,8 @@
  * ServiceEntries: external services config lists, added to the mesh's registry. Pure builder;
  * components/mesh-policies.ts registers what it returns.
  */
-import { NETWORKING_API, type ServiceEntry, type ServiceEntryProtocol } from "../crds/istio";
-
-export interface ExternalService {
-  name: string;
-  namespace: string;
-  hosts: string[];
-  ports: { number: number; protocol: ServiceEntryProtocol; name: string }[];
-  resolution: "DNS" | "STATIC" | "NONE";
-}
+import type { ExternalService } from "../config/schema";
+import { NETWORKING_API, type ServiceEntry } from "../crds/istio-io";
 
 /** One external service, outside the mesh (MESH_EXTERNAL: no mTLS, no sidecar or ztunnel at the far end). */
 export function serviceEntry(service: ExternalService): ServiceEntry {

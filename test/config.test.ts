@@ -1,34 +1,22 @@
-import * as fs from "node:fs";
-import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { describe, expect, it } from "vitest";
-import { parse as parseYaml } from "yaml";
-import {
-  CONFIG_KEYS,
-  ConfigError,
-  normaliseRoutes,
-  parseConfig,
-  preconditions,
-  SECRET_KEYS,
-  type HomeclusterConfig,
-} from "../config";
-import { defaultVersions } from "../components/versions";
-import { PROJECT_ROOT, runProgramError, stackConfig, type ConfigValues } from "./harness";
+import { describe, expect, it, vi } from "vitest";
+import { ConfigError } from "../config/issues";
+import type { StackConfig } from "../config/load";
+import { preconditions, warnings } from "../config/preconditions";
+import { normaliseRoutes } from "../config/routes";
+import { CONFIG_KEYS, configSchema, secretKeys } from "../config/schema";
+import { readProjectFile } from "../cli/stack-files";
+import { defaultVersions } from "../versions";
+import { parsedConfig } from "./support/fixtures";
+import { cliConfig, editStackFile, runProgramError, stackConfig, STACK, type ConfigValues } from "./support/harness";
+import { runUnderMocks } from "./support/mock-runtime";
 
-const token = { cloudflareApiToken: pulumi.output("token") };
+const parse = (overrides: ConfigValues = {}): StackConfig => parsedConfig(overrides);
 
-function parse(overrides: ConfigValues = {}): HomeclusterConfig {
-  const raw: ConfigValues = { ...stackConfig(), ...overrides };
-  for (const [key, value] of Object.entries(raw)) if (value === undefined) delete raw[key];
-  return parseConfig(raw, token, "homecluster");
-}
-
-/** Parses with the committed config plus `overrides`, expecting failure; returns the message. */
-function failure(overrides: ConfigValues, secrets: Parameters<typeof parseConfig>[1] = token): string {
-  const raw: ConfigValues = { ...stackConfig(), ...overrides };
-  for (const [key, value] of Object.entries(raw)) if (value === undefined) delete raw[key];
+/** Parses the committed config plus `overrides`, expecting failure; returns the message. */
+function failure(overrides: ConfigValues): string {
   try {
-    parseConfig(raw, secrets, "homecluster");
+    parse(overrides);
   } catch (error) {
     expect(error).toBeInstanceOf(ConfigError);
     expect(error).toBeInstanceOf(pulumi.RunError);
@@ -132,7 +120,7 @@ describe("preconditions", () => {
         ],
       },
     });
-    expect(preconditions(config).namespaces).toEqual([
+    expect(preconditions(config, true).namespaces).toEqual([
       { name: "monitoring", neededBy: ["homecluster:istio.meshNamespaces (ambient label)"] },
       { name: "media", neededBy: ["homecluster:istio.meshNamespaces (ambient label)", "homecluster:istio.allow[0]"] },
       { name: "infra", neededBy: ["homecluster:istio.meshNamespaces (ambient label)"] },
@@ -142,7 +130,7 @@ describe("preconditions", () => {
   });
 
   it("names the releases that must not exist yet, and asks the token to mint only when it must", () => {
-    const minting = preconditions(parse());
+    const minting = preconditions(parse(), true);
     expect(minting.releases).toEqual([
       { releaseName: "cilium", namespace: "kube-system" },
       { releaseName: "istio-base", namespace: "istio-system" },
@@ -153,14 +141,46 @@ describe("preconditions", () => {
       { releaseName: "external-dns", namespace: "external-dns" },
     ]);
     expect(minting.assumptions.join("\n")).toContain("API Tokens Edit (to mint external-dns' token)");
-    const given = parseConfig(
-      { ...committed },
-      { ...token, externalDnsApiToken: pulumi.output("existing") },
-      "homecluster",
-    );
-    expect(preconditions(given).assumptions.join("\n")).not.toContain("API Tokens Edit");
+    expect(preconditions(parse(), false).assumptions.join("\n")).not.toContain("API Tokens Edit");
     const monitored = parse({ externalDns: { serviceMonitor: true } });
-    expect(preconditions(monitored).assumptions).toContain("the Prometheus Operator's ServiceMonitor CRD is installed");
+    expect(preconditions(monitored, true).assumptions).toContain(
+      "the Prometheus Operator's ServiceMonitor CRD is installed",
+    );
+  });
+});
+
+describe("warnings", () => {
+  it("has nothing to say about the committed config but its LAN gateway", () => {
+    expect(warnings(parse())).toEqual([
+      "homecluster:istio.gateway.serviceType is LoadBalancer: every gateway route is also served on the LAN at 192.168.1.225",
+    ]);
+  });
+
+  it("names each setting that weakens the stack or surprises a reader", () => {
+    const istio = committed.istio as Record<string, unknown>;
+    const routes = [
+      { host: "wiki", service: "wiki", namespace: "legacy", port: 80, mesh: false },
+      { host: "a.lab.example.com", service: "a", namespace: "media", port: 80 },
+    ];
+    const config = parse({
+      routes,
+      tunnel: { protect: false },
+      externalDns: { proxied: true },
+      istio: {
+        ...istio,
+        defaultDeny: false,
+        gateway: { serviceType: "ClusterIP" },
+        mtlsExceptions: [{ namespace: "media", selector: { app: "jellyfin" }, ports: [8096] }],
+      },
+    });
+    expect(warnings(config)).toEqual([
+      "homecluster:tunnel.protect is false: a destroy or a replacement deletes the tunnel and its DNS records",
+      "homecluster:istio.defaultDeny is false: every mesh workload accepts any mesh peer",
+      "homecluster:externalDns.proxied is true: records of LAN addresses stop working behind Cloudflare's proxy",
+      "homecluster:routes[0] (wiki.example.com) stays outside the mesh in 'legacy': no policy protects it",
+      "homecluster:routes[1] (a.lab.example.com) is more than one level below example.com: Cloudflare's free Universal SSL certificate does not cover it; order an Advanced Certificate for it or use a one-level name",
+      "homecluster:istio.mtlsExceptions[0]: pods app=jellyfin in 'media' accept plaintext on ports 8096",
+    ]);
   });
 });
 
@@ -219,20 +239,27 @@ describe("normaliseRoutes", () => {
     ]);
   });
 
-  it("accepts the wildcard and absolute hostnames within the domain", () => {
+  it("accepts wildcards (below the domain or a name in it) and absolute hostnames within the domain", () => {
+    const hosts = ["*", "a.b.example.com", "*.lab", "*.lab.example.com"];
     const { routes, issues } = normaliseRoutes(
-      [
-        { kind: "gateway", host: "*", service: "fallback", namespace: "web", port: 80 },
-        { kind: "gateway", host: "a.b.example.com", service: "ab", namespace: "web", port: 80 },
-      ],
+      hosts.map((host, i) => ({ kind: "gateway" as const, host, service: `s${i}`, namespace: "web", port: 80 })),
       "example.com",
       ["web"],
     );
-    expect(issues).toEqual([]);
     expect(routes.map((r) => [r.hostname, r.name])).toEqual([
       ["*.example.com", "wildcard"],
       ["a.b.example.com", "a-b"],
+      ["*.lab.example.com", "wildcard-lab"],
     ]);
+    // The same wildcard, written absolutely.
+    expect(issues).toEqual([
+      { key: "homecluster:routes[3].host", message: "*.lab.example.com is already routed by homecluster:routes[2]" },
+    ]);
+    expect(
+      normaliseRoutes([{ kind: "gateway", host: "*.*", service: "s", namespace: "web", port: 80 }], "example.com", [
+        "web",
+      ]).issues,
+    ).toEqual([{ key: "homecluster:routes[0].host", message: "'*.*' is not a valid hostname" }]);
   });
 });
 
@@ -488,12 +515,6 @@ describe("bad config fails with one message naming the key", () => {
     expect(message).toMatch(expected);
   });
 
-  it("rejects a missing Cloudflare API token with the command to set it", () => {
-    expect(failure({}, {})).toBe(
-      "Invalid configuration: homecluster:cloudflareApiToken: is required but not set (pulumi config set --secret cloudflareApiToken <token>)",
-    );
-  });
-
   it("lists every problem at once, one line per key", () => {
     const message = failure({ domain: "nope", distribution: "minikube" });
     expect(message.split("\n")).toEqual([
@@ -532,26 +553,55 @@ describe("loadConfig inside the program", () => {
   });
 });
 
-describe("the project file and the committed stack file", () => {
-  const projectFile = parseYaml(fs.readFileSync(path.join(PROJECT_ROOT, "Pulumi.yaml"), "utf8")) as {
-    name: string;
-    runtime: { name: string; options: Record<string, unknown> };
-    config: Record<string, { type?: string; description?: string; secret?: boolean; default?: unknown }>;
+describe("loadConfig when the CLI's gate is skipped (pulumi up --skip-config-validation)", () => {
+  it("still refuses a missing Cloudflare API token, with the command to set it", async () => {
+    const { config } = cliConfig(editStackFile({ config: {} }, stackConfig(), { cloudflareApiToken: "t" }));
+    delete config["homecluster:cloudflareApiToken"];
+    const run = runUnderMocks({
+      stack: STACK,
+      config: { config, secretKeys: [] },
+      load: async () => {
+        vi.resetModules();
+        return (await import("../index.js")) as Record<string, unknown>;
+      },
+    });
+    await expect(run).rejects.toThrow(
+      "Invalid configuration: homecluster:cloudflareApiToken: is required but not set (pulumi config set --secret cloudflareApiToken <token>)",
+    );
+  });
+});
+
+describe("Pulumi.yaml against the schema", () => {
+  const project = readProjectFile();
+  const declarations = project.config as Record<
+    string,
+    { type?: string; description?: string; secret?: boolean; default?: unknown }
+  >;
+  const keyOf = (key: string) => key.replace("homecluster:", "");
+  const shape: Record<string, { description?: string; isOptional(): boolean }> = {
+    ...configSchema.shape,
+    ...secretKeys,
   };
 
-  it("declares exactly the keys config.ts reads, each with a description, secrets marked secret", () => {
-    expect(projectFile.name).toBe("homecluster");
-    expect(projectFile.runtime).toEqual({ name: "nodejs", options: { typescript: true, packagemanager: "npm" } });
-    expect(Object.keys(projectFile.config).sort()).toEqual(CONFIG_KEYS.map((k) => `homecluster:${k}`).sort());
-    for (const [key, declaration] of Object.entries(projectFile.config)) {
-      expect(declaration.description, key).toMatch(/\w{3,}/);
-      const name = key.replace("homecluster:", "");
-      expect(Boolean(declaration.secret), key).toBe(Object.values(SECRET_KEYS).includes(name as never));
+  it("declares exactly the keys config reads, with the schema's descriptions, secrets marked secret", () => {
+    expect(project.name).toBe("homecluster");
+    expect(Object.keys(declarations).map(keyOf).sort()).toEqual([...CONFIG_KEYS].sort());
+    for (const [key, declaration] of Object.entries(declarations)) {
+      expect(declaration.description, key).toBe(shape[keyOf(key)]!.description);
+      expect(Boolean(declaration.secret), key).toBe(keyOf(key) in secretKeys);
+    }
+  });
+
+  it("gives every optional key an empty default, so each real default is declared once, in the schema", () => {
+    for (const [key, declaration] of Object.entries(declarations)) {
+      const optional = shape[keyOf(key)]!.isOptional();
+      expect("default" in declaration, key).toBe(optional);
+      if (optional)
+        expect(["", "{}", "[]"], key).toContain(JSON.stringify(declaration.default).replace(/^"(.*)"$/, "$1"));
     }
   });
 
   it("commits no secret in plain text", () => {
-    const committed = stackConfig();
-    for (const secret of Object.values(SECRET_KEYS)) expect(committed).not.toHaveProperty(secret);
+    for (const secret of Object.keys(secretKeys)) expect(committed).not.toHaveProperty(secret);
   });
 });

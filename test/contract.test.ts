@@ -1,16 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import type { HomeclusterOutputs } from "../contract";
-import { defaultVersions } from "../components/versions";
-import {
-  GATEWAY,
-  MOCK_MINTED_TOKEN,
-  MOCK_TUNNEL_TOKEN,
-  plainOccurrences,
-  sharedRun,
-  TEST_API_TOKEN,
-  type ProgramRun,
-} from "./harness";
+import { defaultVersions } from "../versions";
+import { plainOccurrences, sharedRun, TEST_API_TOKEN, TYPES, type ProgramRun } from "./support/harness";
+import { MOCK_MINTED_TOKEN, MOCK_TUNNEL_TOKEN } from "./support/mock-runtime";
 
 /** The contract as a strict runtime schema: an extra, missing, renamed or re-typed output fails to parse. */
 const contractSchema = z.strictObject({
@@ -112,14 +105,14 @@ describe("the stack output contract", () => {
 
   it("points consumers at objects the stack really creates", () => {
     const outputs = outputValues(run());
-    const gateway = run().all(GATEWAY);
+    const gateway = run().all(TYPES.gateway);
     expect(gateway.map((g) => `${g.inputs.metadata.namespace}/${g.inputs.metadata.name}`)).toEqual([
       (outputs.ingressGateway as HomeclusterOutputs["ingressGateway"]).gateway,
     ]);
     expect(gateway[0]!.inputs.spec.selector).toEqual(
       (outputs.ingressGateway as HomeclusterOutputs["ingressGateway"]).selector,
     );
-    const records = run().all("cloudflare:index/dnsRecord:DnsRecord");
+    const records = run().all(TYPES.dnsRecord);
     expect(records.map((r) => r.inputs.name).sort()).toEqual([...(outputs.publicHostnames as string[])].sort());
   });
 });

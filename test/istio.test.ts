@@ -1,74 +1,68 @@
 import { describe, expect, it } from "vitest";
-import { istioValues, type IstioValuesArgs } from "../components/istio";
-import { NAMESPACE, RELEASE, sharedRun } from "./harness";
-
-const base: IstioValuesArgs = {
-  gateway: { namespace: "istio-ingress", serviceType: "ClusterIP" },
-  values: {},
-};
+import { istioValues } from "../builders/istio-values";
+import { gateway, parsedConfig } from "./support/fixtures";
+import { sharedRun, TYPES } from "./support/harness";
 
 const GATEWAY_PORTS = [
   { name: "status-port", port: 15021, protocol: "TCP", targetPort: 15021 },
   { name: "http2", port: 80, protocol: "TCP", targetPort: 80 },
 ];
+/** The istio section as config parses it: the defaults (ClusterIP gateway) plus `overrides`. */
+const istio = (overrides: Record<string, unknown> = {}) =>
+  parsedConfig({ istio: { meshNamespaces: ["monitoring", "media", "infra"], ...overrides } }).istio;
 
 describe("istioValues", () => {
-  it("runs istiod and istio-cni with the ambient profile, ztunnel and base without one", () => {
-    const v = istioValues(base);
+  it("runs istiod and istio-cni with the ambient profile at the standard CNI paths; ztunnel and base take none", () => {
+    const v = istioValues(istio(), gateway);
     expect(v.istiod).toEqual({ profile: "ambient" });
+    // Cilium owns the CNI at the standard paths: not the k3s profile's flannel directories, no global.platform.
     expect(v.cni).toEqual({ profile: "ambient", cniBinDir: "/opt/cni/bin", cniConfDir: "/etc/cni/net.d" });
     expect(v.ztunnel).toEqual({});
     expect(v.base).toEqual({});
-  });
-
-  it("uses the standard CNI paths and sets no global.platform on any chart (Cilium owns the CNI)", () => {
-    const v = istioValues(base);
-    // Not the k3s platform profile's flannel directories under /var/lib/rancher.
-    expect(v.cni).toEqual({ profile: "ambient", cniBinDir: "/opt/cni/bin", cniConfDir: "/etc/cni/net.d" });
     for (const chart of Object.values(v)) expect(chart).not.toHaveProperty("global");
   });
 
-  it("makes the gateway a ClusterIP Service with pinned pod labels and only the ports in use", () => {
-    expect(istioValues(base).gateway).toEqual({
+  it("makes the gateway a ClusterIP Service with its pod labels pinned and only the ports in use", () => {
+    expect(istioValues(istio(), gateway).gateway).toEqual({
       labels: { app: "istio-ingress", istio: "ingressgateway" },
       service: { type: "ClusterIP", ports: GATEWAY_PORTS },
     });
   });
 
   it("makes it a LoadBalancer with the address through Cilium LB IPAM's annotation, not spec.loadBalancerIP", () => {
-    const lb = istioValues({
-      ...base,
-      gateway: { namespace: "istio-ingress", serviceType: "LoadBalancer", loadBalancerIP: "192.168.1.225" },
-    }).gateway;
-    expect(lb.service).toEqual({
+    const fixed = istioValues(
+      istio({ gateway: { serviceType: "LoadBalancer", loadBalancerIP: "192.168.1.225" } }),
+      gateway,
+    );
+    expect(fixed.gateway.service).toEqual({
       type: "LoadBalancer",
       ports: GATEWAY_PORTS,
       annotations: { "lbipam.cilium.io/ips": "192.168.1.225" },
     });
-    expect(lb.service).not.toHaveProperty("loadBalancerIP");
-    const pooled = istioValues({ ...base, gateway: { namespace: "istio-ingress", serviceType: "LoadBalancer" } });
+    const pooled = istioValues(istio({ gateway: { serviceType: "LoadBalancer" } }), gateway);
     expect(pooled.gateway.service).toEqual({ type: "LoadBalancer", ports: GATEWAY_PORTS });
   });
 
   it("deep-merges each chart's escape hatch last", () => {
-    const v = istioValues({
-      ...base,
-      values: {
-        istiod: { pilot: { resources: { requests: { cpu: "50m" } } } },
-        gateway: { service: { type: "NodePort" } },
-      },
-    });
+    const v = istioValues(
+      istio({
+        values: {
+          istiod: { pilot: { resources: { requests: { cpu: "50m" } } } },
+          gateway: { service: { type: "NodePort" } },
+        },
+      }),
+      gateway,
+    );
     expect(v.istiod).toEqual({ profile: "ambient", pilot: { resources: { requests: { cpu: "50m" } } } });
     expect(v.gateway.service).toEqual({ type: "NodePort", ports: GATEWAY_PORTS });
-    expect(v.cni).toEqual({ profile: "ambient", cniBinDir: "/opt/cni/bin", cniConfDir: "/etc/cni/net.d" });
   });
 });
 
-describe("IstioAmbient under mocks with the committed config", () => {
+describe("the IstioAmbient component with the committed config", () => {
   const run = sharedRun();
-  const release = (name: string) => run().get(RELEASE, `istio-${name}`);
+  const release = (part: string) => run().get(TYPES.release, `istio-${part}`);
 
-  it("installs the five official charts at one pinned version from the Istio repository", () => {
+  it("installs the five official charts at one pinned version under the upstream guide's release names", () => {
     const expected = {
       base: { name: "istio-base", chart: "base", namespace: "istio-system" },
       istiod: { name: "istiod", chart: "istiod", namespace: "istio-system" },
@@ -81,79 +75,63 @@ describe("IstioAmbient under mocks with the committed config", () => {
         ...want,
         version: "1.30.3",
         repositoryOpts: { repo: "https://istio-release.storage.googleapis.com/charts" },
-        createNamespace: false,
         atomic: true,
-        cleanupOnFail: true,
       });
     }
   });
 
-  it("sets the ambient profile on istiod and istio-cni only", () => {
-    expect(release("istiod").inputs.values.profile).toBe("ambient");
-    expect(release("cni").inputs.values.profile).toBe("ambient");
-    expect(release("ztunnel").inputs.values).not.toHaveProperty("profile");
-    expect(release("base").inputs.values).not.toHaveProperty("profile");
-    expect(release("gateway").inputs.values).not.toHaveProperty("profile");
-  });
-
-  it("applies the talos preset: standard CNI paths, no platform", () => {
-    expect(release("cni").inputs.values).toEqual({
-      profile: "ambient",
-      cniBinDir: "/opt/cni/bin",
-      cniConfDir: "/etc/cni/net.d",
+  it("gives each release the values istioValues builds from the committed config", () => {
+    const values = istioValues(parsedConfig().istio, gateway);
+    for (const part of ["base", "istiod", "cni", "ztunnel", "gateway"] as const) {
+      expect(release(part).inputs.values, part).toEqual(values[part]);
+    }
+    // The committed gateway is a LoadBalancer on a fixed pool address.
+    expect(values.gateway.service).toMatchObject({
+      type: "LoadBalancer",
+      annotations: { "lbipam.cilium.io/ips": "192.168.1.225" },
     });
   });
 
-  it("makes the gateway a LoadBalancer on the configured pool address", () => {
-    expect(release("gateway").inputs.values).toEqual({
-      labels: { app: "istio-ingress", istio: "ingressgateway" },
-      service: {
-        type: "LoadBalancer",
-        ports: GATEWAY_PORTS,
-        annotations: { "lbipam.cilium.io/ips": "192.168.1.225" },
-      },
-    });
-  });
-
-  it("orders the releases: Cilium → base → istiod → {cni, ztunnel}, gateway after istiod", () => {
-    const cilium = run().get(RELEASE, "cilium-release");
-    const [b, istiod, cni, ztunnel, gateway] = ["base", "istiod", "cni", "ztunnel", "gateway"].map(release) as [
-      any,
-      any,
-      any,
-      any,
-      any,
+  it("orders the releases: Cilium → base → istiod → {cni, ztunnel}, the gateway after istiod, and nothing more", () => {
+    const cilium = run().get(TYPES.release, "cilium-release");
+    const [base, istiod, cni, ztunnel, gw] = ["base", "istiod", "cni", "ztunnel", "gateway"].map(release) as [
+      ReturnType<typeof release>,
+      ReturnType<typeof release>,
+      ReturnType<typeof release>,
+      ReturnType<typeof release>,
+      ReturnType<typeof release>,
     ];
-    for (const r of [b, istiod, cni, ztunnel, gateway]) expect(run().dependsOn(r, cilium)).toBe(true);
-    expect(run().dependsOn(istiod, b)).toBe(true);
+    for (const r of [base, istiod, cni, ztunnel, gw]) expect(run().dependsOn(r, cilium)).toBe(true);
+    expect(run().dependsOn(istiod, base)).toBe(true);
     expect(run().dependsOn(cni, istiod)).toBe(true);
     expect(run().dependsOn(ztunnel, istiod)).toBe(true);
-    expect(run().dependsOn(gateway, istiod)).toBe(true);
-    // No extra edges: cni and ztunnel are siblings, the gateway waits for neither, base for nothing Istio.
-    expect(run().dependsOn(cni, ztunnel)).toBe(false);
-    expect(run().dependsOn(ztunnel, cni)).toBe(false);
-    expect(run().dependsOn(gateway, cni)).toBe(false);
-    expect(run().dependsOn(gateway, ztunnel)).toBe(false);
-    expect(run().dependsOn(b, istiod)).toBe(false);
+    expect(run().dependsOn(gw, istiod)).toBe(true);
+    for (const [later, earlier] of [
+      [cni, ztunnel],
+      [ztunnel, cni],
+      [gw, cni],
+      [gw, ztunnel],
+      [base, istiod],
+    ] as const) {
+      expect(run().dependsOn(later, earlier)).toBe(false);
+    }
   });
 
   it("creates istio-system as PSA privileged and the gateway namespace unlabelled, before their releases", () => {
-    const system = run().get(NAMESPACE, "istio-system-namespace");
-    const gatewayNs = run().get(NAMESPACE, "istio-gateway-namespace");
+    const system = run().get(TYPES.namespace, "istio-system-namespace");
+    const gatewayNamespace = run().get(TYPES.namespace, "istio-gateway-namespace");
     expect(system.inputs.metadata).toEqual({
       name: "istio-system",
       labels: { "pod-security.kubernetes.io/enforce": "privileged" },
     });
-    expect(gatewayNs.inputs.metadata).toEqual({ name: "istio-ingress" });
+    expect(gatewayNamespace.inputs.metadata).toEqual({ name: "istio-ingress" });
     expect(run().dependsOn(release("base"), system)).toBe(true);
-    expect(run().dependsOn(release("gateway"), gatewayNs)).toBe(true);
+    expect(run().dependsOn(release("gateway"), gatewayNamespace)).toBe(true);
   });
 
-  it("parents everything to the component and uses the explicit provider", () => {
+  it("parents everything to the component", () => {
     const component = run().get("homecluster:mesh:IstioAmbient", "istio");
-    for (const part of ["base", "istiod", "cni", "ztunnel", "gateway"]) {
+    for (const part of ["base", "istiod", "cni", "ztunnel", "gateway"])
       expect(release(part).parent).toBe(component.urn);
-      expect(release(part).provider).toMatch(/pulumi:providers:kubernetes::k8s::/);
-    }
   });
 });

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { meshPolicyObjects, type MeshPolicySettings } from "../components/mesh-policies";
+import { cloudflaredIdentity } from "../builders/cloudflared-workload";
+import { principal } from "../model/identity";
+import { ambientProbePolicy } from "../policies/ambient-probes";
 import {
   allowNothing,
   cloudflaredToOriginAllow,
@@ -7,24 +9,17 @@ import {
   gatewayIngressAllow,
   gatewayToRouteAllow,
   plaintextAllow,
-  principal,
   sameNamespaceAllow,
 } from "../policies/authorization";
-import { ambientProbePolicy } from "../policies/cilium";
+import { meshPolicyObjects, routeAllow, type MeshPolicyInputs } from "../policies/mesh";
 import { meshStrictMtls, mtlsException } from "../policies/peer-authentication";
 import { serviceEntry } from "../policies/service-entries";
-import { directRoute, gatewayRoute, gatewayService, normalised } from "./fixtures";
-import { AUTHORIZATION_POLICY, NAMESPACE, RELEASE, runProgram, runProgramError, sharedRun } from "./harness";
-
-const PEER_AUTHN = "kubernetes:security.istio.io/v1:PeerAuthentication";
-const SERVICE_ENTRY = "kubernetes:networking.istio.io/v1:ServiceEntry";
-const CCNP = "kubernetes:cilium.io/v2:CiliumClusterwideNetworkPolicy";
-const NAMESPACE_PATCH = "kubernetes:core/v1:NamespacePatch";
+import { directRoute, gateway, gatewayRoute, normalised, parsedConfig } from "./support/fixtures";
+import { runProgram, runProgramError, sharedRun, TYPES } from "./support/harness";
 
 const GATEWAY_PRINCIPAL = "cluster.local/ns/istio-ingress/sa/istio-ingress";
 const CLOUDFLARED_PRINCIPAL = "cluster.local/ns/cloudflared/sa/cloudflared";
-
-const cloudflared = { namespace: "cloudflared", serviceAccount: "cloudflared" };
+const cloudflared = cloudflaredIdentity("cloudflared");
 
 describe("peer authentication builders", () => {
   it("sets STRICT mTLS mesh-wide with the policy named default in the root namespace", () => {
@@ -55,12 +50,6 @@ describe("peer authentication builders", () => {
       portLevelMtls: { "9100": { mode: "PERMISSIVE" }, "9090": { mode: "PERMISSIVE" } },
     });
   });
-
-  it("refuses port-level mTLS without a selector (the CRD rejects it)", () => {
-    expect(() => mtlsException({ namespace: "legacy", ports: [8080] }, 3)).toThrow(
-      /exception 3 \(legacy\).*no selector/,
-    );
-  });
 });
 
 describe("authorization builders", () => {
@@ -78,9 +67,7 @@ describe("authorization builders", () => {
   });
 
   it("opens the gateway's HTTP port on the gateway pods only, without a principal (the gateway gets plaintext)", () => {
-    expect(
-      gatewayIngressAllow({ namespace: "istio-ingress", selector: gatewayService.selector, httpPort: 80 }),
-    ).toEqual({
+    expect(gatewayIngressAllow(gateway)).toEqual({
       apiVersion: "security.istio.io/v1",
       kind: "AuthorizationPolicy",
       metadata: { name: "allow-http-ingress", namespace: "istio-ingress" },
@@ -93,7 +80,6 @@ describe("authorization builders", () => {
   });
 
   it("lets the gateway's identity reach a routed service's port, in the route's namespace", () => {
-    const gateway = { namespace: "istio-ingress", serviceAccount: "istio-ingress" };
     expect(gatewayToRouteAllow(gatewayRoute("jellyfin", "media", 8096), gateway)).toEqual({
       apiVersion: "security.istio.io/v1",
       kind: "AuthorizationPolicy",
@@ -170,7 +156,7 @@ describe("authorization builders", () => {
 describe("cloudflared's allow to a direct origin", () => {
   it("lets cloudflared's identity reach an in-cluster origin's port", () => {
     const ssh = directRoute("ssh", "ssh://bastion.infra.svc.cluster.local:22");
-    expect(cloudflaredToOriginAllow({ ...ssh, inCluster: ssh.inCluster! }, cloudflared)).toEqual({
+    expect(cloudflaredToOriginAllow(ssh, ssh.inCluster!, cloudflared)).toEqual({
       apiVersion: "security.istio.io/v1",
       kind: "AuthorizationPolicy",
       metadata: { name: "allow-cloudflared-to-ssh", namespace: "infra" },
@@ -185,7 +171,7 @@ describe("cloudflared's allow to a direct origin", () => {
 
   it("matches the container port when the route gives targetPort", () => {
     const db = directRoute("db", "tcp://postgres.data.svc:5432", 15432);
-    expect(cloudflaredToOriginAllow({ ...db, inCluster: db.inCluster! }, cloudflared).spec.rules).toEqual([
+    expect(cloudflaredToOriginAllow(db, db.inCluster!, cloudflared).spec.rules).toEqual([
       { from: [{ source: { principals: [CLOUDFLARED_PRINCIPAL] } }], to: [{ operation: { ports: ["15432"] } }] },
     ]);
   });
@@ -230,264 +216,151 @@ describe("Cilium probe policy and ServiceEntries", () => {
 });
 
 describe("meshPolicyObjects", () => {
-  const settings: MeshPolicySettings = {
-    defaultDeny: true,
-    allowSameNamespace: true,
-    meshNamespaces: ["monitoring", "media"],
-    mtlsExceptions: [{ namespace: "legacy", ports: [] }],
-    allow: [{ from: { namespace: "monitoring" }, to: { namespace: "media", ports: [9090] } }],
-    serviceEntries: [
-      {
-        name: "github",
-        namespace: "istio-system",
-        hosts: ["github.com"],
-        ports: [{ number: 443, protocol: "TLS", name: "tls" }],
-        resolution: "DNS",
+  const inputs: MeshPolicyInputs = {
+    istio: parsedConfig({
+      istio: {
+        meshNamespaces: ["monitoring", "media", "infra"],
+        mtlsExceptions: [{ namespace: "media", selector: { app: "jellyfin" }, ports: [8096] }],
+        allow: [{ from: { namespace: "monitoring" }, to: { namespace: "media", ports: [9090] } }],
+        serviceEntries: [
+          { name: "github", hosts: ["github.com"], ports: [{ number: 443, protocol: "TLS", name: "tls" }] },
+        ],
       },
-    ],
-    routes: [
-      gatewayRoute("grafana", "monitoring", 80, 3000),
-      directRoute("ssh", "ssh://bastion.infra.svc.cluster.local:22"),
-      directRoute("nas", "http://192.168.1.10:5000"),
-    ],
-    gateway: gatewayService,
+    }).istio,
+    routes: normalised([
+      { kind: "gateway", host: "grafana", service: "grafana", namespace: "monitoring", port: 80, targetPort: 3000 },
+      { kind: "direct", host: "ssh", origin: "ssh://bastion.infra.svc.cluster.local:22" },
+      { kind: "direct", host: "nas", origin: "http://192.168.1.10:5000" },
+    ]),
+    gateway,
     cloudflared,
   };
 
   it("builds every policy under the default deny, each with a unique key", () => {
-    const objects = meshPolicyObjects(settings);
+    const objects = meshPolicyObjects(inputs);
     expect(objects.map((o) => [o.key, o.object.kind, o.object.metadata.namespace, o.object.metadata.name])).toEqual([
       ["mtls-strict", "PeerAuthentication", "istio-system", "default"],
-      ["mtls-exception-0", "PeerAuthentication", "legacy", "mtls-exception-0"],
+      ["mtls-exception-0", "PeerAuthentication", "media", "mtls-exception-0"],
       ["allow-nothing", "AuthorizationPolicy", "istio-system", "allow-nothing"],
       ["allow-http-ingress", "AuthorizationPolicy", "istio-ingress", "allow-http-ingress"],
       ["allow-gateway-to-grafana", "AuthorizationPolicy", "monitoring", "allow-gateway-to-grafana"],
       ["allow-cloudflared-to-ssh", "AuthorizationPolicy", "infra", "allow-cloudflared-to-ssh"],
       ["allow-same-namespace-monitoring", "AuthorizationPolicy", "monitoring", "allow-same-namespace"],
       ["allow-same-namespace-media", "AuthorizationPolicy", "media", "allow-same-namespace"],
+      ["allow-same-namespace-infra", "AuthorizationPolicy", "infra", "allow-same-namespace"],
       ["allow-config-0", "AuthorizationPolicy", "media", "allow-config-0"],
-      ["allow-plaintext-0", "AuthorizationPolicy", "legacy", "allow-plaintext-0"],
+      ["allow-plaintext-0", "AuthorizationPolicy", "media", "allow-plaintext-0"],
       ["service-entry-istio-system-github", "ServiceEntry", "istio-system", "github"],
     ]);
   });
 
-  it("gives routes kept outside the mesh (mesh: false) no allow", () => {
+  it("gives each route the allow to its backend: from the gateway, from cloudflared, or none", () => {
+    const [grafana, ssh, nas] = inputs.routes;
+    expect(routeAllow(grafana!, gateway, cloudflared)?.object).toEqual(gatewayToRouteAllow(grafana as never, gateway));
+    expect(routeAllow(ssh!, gateway, cloudflared)?.key).toBe("allow-cloudflared-to-ssh");
+    // An origin outside the cluster has no workload here to protect.
+    expect(routeAllow(nas!, gateway, cloudflared)).toBeUndefined();
     const outside = normalised([
       { kind: "gateway", host: "wiki", service: "wiki", namespace: "legacy", port: 80, mesh: false },
       { kind: "direct", host: "nfs", origin: "tcp://nfs.storage.svc:2049", mesh: false },
     ]);
-    const keys = meshPolicyObjects({ ...settings, routes: outside }).map((o) => o.key);
-    expect(keys.filter((k) => k.includes("-to-"))).toEqual([]);
+    expect(outside.map((route) => routeAllow(route, gateway, cloudflared))).toEqual([undefined, undefined]);
   });
 
   it("creates no allows without the default deny (an ALLOW policy would itself deny the rest)", () => {
-    const objects = meshPolicyObjects({ ...settings, defaultDeny: false });
+    const objects = meshPolicyObjects({ ...inputs, istio: { ...inputs.istio, defaultDeny: false } });
     expect(objects.map((o) => o.key)).toEqual(["mtls-strict", "mtls-exception-0", "service-entry-istio-system-github"]);
   });
 
   it("leaves out same-namespace allows when config turns them off", () => {
-    const keys = meshPolicyObjects({ ...settings, allowSameNamespace: false }).map((o) => o.key);
+    const keys = meshPolicyObjects({ ...inputs, istio: { ...inputs.istio, allowSameNamespace: false } }).map(
+      (o) => o.key,
+    );
     expect(keys.filter((k) => k.startsWith("allow-same-namespace"))).toEqual([]);
     expect(keys).toContain("allow-nothing");
   });
 });
 
-describe("MeshPolicies under mocks with the committed config", () => {
+describe("the MeshPolicies component with the committed config", () => {
   const run = sharedRun();
-  const authz = (key: string) => run().get(AUTHORIZATION_POLICY, `mesh-${key}`);
+  const policyTypes = [TYPES.authorizationPolicy, TYPES.peerAuthentication, TYPES.serviceEntry];
+  const registered = () => run().resources.filter((r) => policyTypes.includes(r.type as (typeof policyTypes)[number]));
 
-  it("sets STRICT mTLS in the root namespace", () => {
-    expect(run().get(PEER_AUTHN, "mesh-mtls-strict").inputs).toMatchObject({
-      apiVersion: "security.istio.io/v1",
-      kind: "PeerAuthentication",
-      metadata: { name: "default", namespace: "istio-system" },
-      spec: { mtls: { mode: "STRICT" } },
-    });
-  });
-
-  it("denies by default", () => {
-    expect(authz("allow-nothing").inputs).toMatchObject({
-      metadata: { name: "allow-nothing", namespace: "istio-system" },
-      spec: {},
-    });
-  });
-
-  it("has one allow per gateway route naming the gateway's identity and the route's (target) port", () => {
-    const expected = [
-      ["grafana", "monitoring", "3000"],
-      ["jellyfin", "media", "8096"],
-      ["apex", "media", "3000"],
-    ];
-    for (const [route, namespace, port] of expected) {
-      expect(authz(`allow-gateway-to-${route}`).inputs).toMatchObject({
-        metadata: { name: `allow-gateway-to-${route}`, namespace },
-        spec: {
-          action: "ALLOW",
-          rules: [{ from: [{ source: { principals: [GATEWAY_PRINCIPAL] } }], to: [{ operation: { ports: [port] } }] }],
-        },
-      });
-    }
+  it("registers exactly the objects meshPolicyObjects builds from the committed config, as mesh-<key>", () => {
+    const config = parsedConfig();
+    const objects = meshPolicyObjects({ istio: config.istio, routes: config.routes, gateway, cloudflared });
     expect(
-      run()
-        .all(AUTHORIZATION_POLICY)
-        .filter((r) => r.name.startsWith("mesh-allow-gateway-to-")),
-    ).toHaveLength(3);
-  });
-
-  it("opens the gateway's HTTP port and lets cloudflared reach the in-cluster direct origin", () => {
-    expect(authz("allow-http-ingress").inputs.spec).toEqual({
-      selector: { matchLabels: { app: "istio-ingress", istio: "ingressgateway" } },
-      action: "ALLOW",
-      rules: [{ to: [{ operation: { ports: ["80"] } }] }],
-    });
-    expect(authz("allow-cloudflared-to-ssh").inputs).toMatchObject({
-      metadata: { namespace: "infra" },
-      spec: {
-        rules: [
-          { from: [{ source: { principals: [CLOUDFLARED_PRINCIPAL] } }], to: [{ operation: { ports: ["22"] } }] },
-        ],
-      },
-    });
-  });
-
-  it("allows same-namespace traffic in each configured mesh namespace", () => {
-    for (const ns of ["monitoring", "media"]) {
-      expect(authz(`allow-same-namespace-${ns}`).inputs).toMatchObject({
-        metadata: { name: "allow-same-namespace", namespace: ns },
-        spec: { rules: [{ from: [{ source: { namespaces: [ns] } }] }] },
-      });
-    }
-  });
-
-  it("turns the committed explicit allow into a policy from prometheus' identity to media's port", () => {
-    expect(authz("allow-config-0").inputs).toMatchObject({
-      metadata: { namespace: "media" },
-      spec: {
-        action: "ALLOW",
-        rules: [
-          {
-            from: [{ source: { principals: ["cluster.local/ns/monitoring/sa/prometheus"] } }],
-            to: [{ operation: { ports: ["8096"] } }],
-          },
-        ],
-      },
-    });
-    expect(
-      run()
-        .all(AUTHORIZATION_POLICY)
-        .map((p) => p.name)
+      registered()
+        .map((r) => r.name)
         .sort(),
-    ).toEqual([
-      "mesh-allow-cloudflared-to-ssh",
-      "mesh-allow-config-0",
-      "mesh-allow-gateway-to-apex",
-      "mesh-allow-gateway-to-grafana",
-      "mesh-allow-gateway-to-jellyfin",
-      "mesh-allow-http-ingress",
-      "mesh-allow-nothing",
-      "mesh-allow-same-namespace-infra",
-      "mesh-allow-same-namespace-media",
-      "mesh-allow-same-namespace-monitoring",
-    ]);
+    ).toEqual(objects.map((o) => `mesh-${o.key}`).sort());
+    for (const { key, object } of objects) {
+      const resource = run().resources.find((r) => r.name === `mesh-${key}`)!;
+      expect(resource.inputs, key).toEqual(object);
+    }
+  });
+
+  it("applies them after Istio's CRDs only; objects in the gateway namespace also wait for it", () => {
+    const base = run().get(TYPES.release, "istio-base");
+    const istiod = run().get(TYPES.release, "istio-istiod");
+    const gatewayNamespace = run().get(TYPES.namespace, "istio-gateway-namespace");
+    for (const policy of registered()) {
+      expect(run().dependsOn(policy, base), policy.name).toBe(true);
+      expect(run().dependsOn(policy, istiod), policy.name).toBe(false);
+      const inGatewayNamespace = policy.inputs.metadata.namespace === "istio-ingress";
+      expect(run().dependsOn(policy, gatewayNamespace), policy.name).toBe(inGatewayNamespace);
+    }
   });
 
   it("creates the ambient probe policy after the Cilium release", () => {
-    const probes = run().get(CCNP, "mesh-ambient-probes");
-    expect(probes.inputs.spec).toEqual({
-      description: "Allows kubelet health probes, SNATed by Istio ambient, into every pod",
-      endpointSelector: {},
-      enableDefaultDeny: { ingress: false, egress: false },
-      ingress: [{ fromCIDR: ["169.254.7.127/32"] }],
-    });
-    expect(run().dependsOn(probes, run().get(RELEASE, "cilium-release"))).toBe(true);
-  });
-
-  it("applies the policies after base only; the gateway's allow also waits for its namespace", () => {
-    const base = run().get(RELEASE, "istio-base");
-    const istiod = run().get(RELEASE, "istio-istiod");
-    const policies = [...run().all(AUTHORIZATION_POLICY), ...run().all(PEER_AUTHN), ...run().all(SERVICE_ENTRY)];
-    expect(policies.length).toBeGreaterThan(5);
-    for (const policy of policies) {
-      expect(run().dependsOn(policy, base)).toBe(true);
-      expect(run().dependsOn(policy, istiod)).toBe(false);
-    }
-    expect(run().dependsOn(authz("allow-http-ingress"), run().get(NAMESPACE, "istio-gateway-namespace"))).toBe(true);
+    const probes = run().get(TYPES.clusterwidePolicy, "mesh-ambient-probes");
+    expect(probes.inputs).toEqual(ambientProbePolicy("allow-ambient-probes"));
+    expect(run().dependsOn(probes, run().get(TYPES.release, "cilium-release"))).toBe(true);
   });
 
   it("enrols the configured namespaces and cloudflared's after istio-cni and ztunnel, not the gateway's", () => {
-    const patches = run().all(NAMESPACE_PATCH);
-    expect(patches.map((p) => p.inputs.metadata)).toEqual([
-      { name: "monitoring", labels: { "istio.io/dataplane-mode": "ambient" } },
-      { name: "media", labels: { "istio.io/dataplane-mode": "ambient" } },
-      { name: "infra", labels: { "istio.io/dataplane-mode": "ambient" } },
-      { name: "cloudflared", labels: { "istio.io/dataplane-mode": "ambient" } },
-    ]);
-    const cni = run().get(RELEASE, "istio-cni");
-    const ztunnel = run().get(RELEASE, "istio-ztunnel");
+    const patches = run().all(TYPES.namespacePatch);
+    expect(patches.map((p) => p.inputs.metadata)).toEqual(
+      ["monitoring", "media", "infra", "cloudflared"].map((name) => ({
+        name,
+        labels: { "istio.io/dataplane-mode": "ambient" },
+      })),
+    );
     for (const patch of patches) {
-      expect(run().dependsOn(patch, cni)).toBe(true);
-      expect(run().dependsOn(patch, ztunnel)).toBe(true);
+      expect(run().dependsOn(patch, run().get(TYPES.release, "istio-cni"))).toBe(true);
+      expect(run().dependsOn(patch, run().get(TYPES.release, "istio-ztunnel"))).toBe(true);
     }
     // cloudflared's patch takes the name from the tunnel's Namespace, so it waits for it.
-    const cloudflaredPatch = run().get(NAMESPACE_PATCH, "mesh-enrol-cloudflared");
-    expect(run().dependsOn(cloudflaredPatch, run().get(NAMESPACE, "tunnel-namespace"))).toBe(true);
+    const cloudflaredPatch = run().get(TYPES.namespacePatch, "mesh-enrol-cloudflared");
+    expect(run().dependsOn(cloudflaredPatch, run().get(TYPES.namespace, "tunnel-namespace"))).toBe(true);
+    expect(run().output("meshNamespaces")).toEqual(["monitoring", "media", "infra", "cloudflared"]);
   });
 });
 
-describe("a direct route with a targetPort", () => {
-  it("lets cloudflared reach the container port behind the origin's Service port", async () => {
-    const routes = [{ host: "ssh", origin: "ssh://bastion.infra.svc.cluster.local:22", targetPort: 2222 }];
-    const run = await runProgram({ config: { routes } });
-    expect(run.get(AUTHORIZATION_POLICY, "mesh-allow-cloudflared-to-ssh").inputs.spec.rules).toEqual([
-      { from: [{ source: { principals: [CLOUDFLARED_PRINCIPAL] } }], to: [{ operation: { ports: ["2222"] } }] },
-    ]);
-  });
-});
-
-describe("MeshPolicies with the default deny off", () => {
+describe("the MeshPolicies component with the default deny off", () => {
   it("creates neither allows nor the probe policy, and keeps STRICT mTLS", async () => {
     const run = await runProgram({
       config: { istio: { meshNamespaces: ["monitoring", "media", "infra"], defaultDeny: false } },
     });
-    expect(run.all(AUTHORIZATION_POLICY)).toEqual([]);
-    expect(run.all(CCNP)).toEqual([]);
-    expect(run.get(PEER_AUTHN, "mesh-mtls-strict").inputs.spec).toEqual({ mtls: { mode: "STRICT" } });
+    expect(run.all(TYPES.authorizationPolicy)).toEqual([]);
+    expect(run.all(TYPES.clusterwidePolicy)).toEqual([]);
+    expect(run.get(TYPES.peerAuthentication, "mesh-mtls-strict").inputs.spec).toEqual({ mtls: { mode: "STRICT" } });
   });
 });
 
-describe("mTLS exceptions from config", () => {
+describe("mTLS exceptions in config", () => {
   const istio = { meshNamespaces: ["monitoring", "media", "infra"] };
-
-  it("become a PeerAuthentication and, under the default deny, a plaintext allow", async () => {
-    const run = await runProgram({
-      config: {
-        istio: {
-          ...istio,
-          mtlsExceptions: [{ namespace: "monitoring", ports: [9100], selector: { app: "node-exporter" } }],
-        },
-      },
-    });
-    expect(run.get(PEER_AUTHN, "mesh-mtls-exception-0").inputs).toMatchObject({
-      metadata: { name: "mtls-exception-0", namespace: "monitoring" },
-      spec: { selector: { matchLabels: { app: "node-exporter" } }, portLevelMtls: { "9100": { mode: "PERMISSIVE" } } },
-    });
-    expect(run.get(AUTHORIZATION_POLICY, "mesh-allow-plaintext-0").inputs.spec).toEqual({
-      selector: { matchLabels: { app: "node-exporter" } },
-      action: "ALLOW",
-      rules: [{ from: [{ source: { notPrincipals: ["*"] } }], to: [{ operation: { ports: ["9100"] } }] }],
-    });
-  });
 
   it("with ports but no selector fail, naming the key", async () => {
     const error = await runProgramError({
-      config: { istio: { ...istio, mtlsExceptions: [{ namespace: "legacy", ports: [8080] }] } },
+      config: { istio: { ...istio, mtlsExceptions: [{ namespace: "media", ports: [8080] }] } },
     });
     expect(error.message).toMatch(/homecluster:istio\.mtlsExceptions\[0\]\.ports: need a selector/);
   });
 
   it("with an empty selector fail, naming the key", async () => {
     const error = await runProgramError({
-      config: { istio: { ...istio, mtlsExceptions: [{ namespace: "legacy", selector: {} }] } },
+      config: { istio: { ...istio, mtlsExceptions: [{ namespace: "media", selector: {} }] } },
     });
     expect(error.message).toMatch(/homecluster:istio\.mtlsExceptions\[0\]\.selector: must name at least one label/);
   });

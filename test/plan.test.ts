@@ -3,136 +3,203 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import { stringify } from "yaml";
-import { MOCK_MINTED_TOKEN, MOCK_TUNNEL_TOKEN, PROJECT_ROOT, stackConfig } from "./harness";
+import { changes, diffPlans } from "../cli/plan-diff";
+import type { Plan } from "../cli/plan-model";
+import { main } from "../cli/plan";
+import { PROJECT_ROOT } from "../cli/stack-files";
+import { stackConfig } from "./support/harness";
+import { MOCK_MINTED_TOKEN, MOCK_TUNNEL_TOKEN } from "./support/mock-runtime";
 
-const exec = promisify(execFile);
-
-/** Runs `npm run plan` the way a user does (ts-node, no vitest), returning its output and exit code. */
+/** Runs the plan command in-process, as `npm run plan -- ...args` would. */
 async function plan(...args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
-  try {
-    const { stdout, stderr } = await exec(
-      process.execPath,
-      [path.join(PROJECT_ROOT, "node_modules/ts-node/dist/bin.js"), "--transpile-only", "scripts/plan.ts", ...args],
-      { cwd: PROJECT_ROOT, maxBuffer: 16 * 1024 * 1024 },
-    );
-    return { stdout, stderr, code: 0 };
-  } catch (error) {
-    const failed = error as { stdout: string; stderr: string; code: number };
-    return { stdout: failed.stdout, stderr: failed.stderr, code: failed.code };
-  }
+  let stdout = "";
+  let stderr = "";
+  const code = await main(args, {
+    stdout: (text) => (stdout += text),
+    stderr: (text) => (stderr += text),
+    loadProgram: async () => {
+      vi.resetModules();
+      return (await import("../index.js")) as Record<string, unknown>;
+    },
+  });
+  return { stdout, stderr, code };
+}
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), "homecluster-plan-"));
+/** A stack file: the committed config with `overrides` (keys without the prefix). */
+function stackFile(name: string, overrides: Record<string, unknown>): string {
+  const config = { ...stackConfig(), ...overrides };
+  const file = path.join(dir, `Pulumi.${name}.yaml`);
+  fs.writeFileSync(
+    file,
+    stringify({ config: Object.fromEntries(Object.entries(config).map(([k, v]) => [`homecluster:${k}`, v])) }),
+  );
+  return file;
 }
 
 describe("npm run plan", () => {
-  const outDir = fs.mkdtempSync(path.join(os.tmpdir(), "homecluster-plan-"));
-  let result: { stdout: string; stderr: string; code: number };
+  let text: string;
   beforeAll(async () => {
-    result = await plan("--out", outDir);
-  }, 60_000);
+    const result = await plan();
+    expect(result).toMatchObject({ code: 0, stderr: "" });
+    text = result.stdout;
+  });
+  const section = (title: string) => text.slice(text.indexOf(`\n${title}\n`) + 1).split("\n\n")[0]!;
 
-  it("runs offline with the committed config and groups every resource by component", () => {
-    expect(result.stderr).toBe("");
-    expect(result.code).toBe(0);
-    const text = result.stdout;
-    expect(text).toMatch(/^Offline plan of stack homecluster/);
-    expect(text).toContain("48 resources");
-    const componentOrder = [
-      "homecluster:networking:Cilium  cilium",
-      "homecluster:mesh:IstioAmbient  istio",
-      "homecluster:mesh:MeshPolicies  mesh",
-      "homecluster:mesh:IngressRoutes  routes",
-      "homecluster:cloudflare:Tunnel  tunnel",
-      "homecluster:dns:ExternalDns  external-dns",
-    ].map((heading) => text.indexOf(`\n${heading}\n`));
-    expect(componentOrder.every((index) => index > 0)).toBe(true);
-    expect([...componentOrder].sort((a, b) => a - b)).toEqual(componentOrder);
-    for (const resource of [
-      "cilium-release",
-      "istio-gateway",
-      "mesh-allow-nothing",
-      "routes-gateway",
-      "tunnel-dns-apex",
-    ]) {
-      expect(text).toContain(` ${resource}`);
-    }
+  it("starts with the summary: resources per component, which are protected, how many secrets are redacted", () => {
+    const lines = text.split("\n");
+    expect(lines[0]).toMatch(/^Offline plan of stack homecluster /);
+    expect(lines[1]).toBe("Secrets the plan cannot read are placeholders: cloudflareApiToken");
+    expect(lines[3]).toMatch(
+      /^Summary: \d+ resources in \d+ groups, 5 protected, \d+ secret values shown as \[secret\]$/,
+    );
+    expect(text).toMatch(/\n {2}homecluster:cloudflare:Tunnel tunnel +\d+ +5\n/);
+    expect(text).toContain("protected from deletion: tunnel-tunnel, tunnel-dns-grafana");
   });
 
-  it("starts with the preconditions of an up: the namespaces that must exist and why, then the rest", () => {
-    const text = result.stdout;
-    const section = text.slice(text.indexOf("Preconditions of pulumi up"), text.indexOf(" resources\n"));
-    expect(text.indexOf("Preconditions of pulumi up")).toBeLessThan(text.indexOf("Providers"));
-    expect(section).toMatch(
+  it("then the preconditions of an up (the namespaces that must exist first), then the warnings", () => {
+    expect(text.indexOf("Preconditions of pulumi up")).toBeLessThan(text.indexOf("\nWarnings\n"));
+    expect(section("Preconditions of pulumi up (the stack assumes these and creates none of them)")).toMatch(
       /Namespaces that must exist:\n\s+monitoring\s+homecluster:istio\.meshNamespaces \(ambient label\), homecluster:routes\[0\] \(VirtualService, allow\)\n\s+media\s+.*homecluster:istio\.allow\[0\]\n\s+infra\s+homecluster:istio\.meshNamespaces \(ambient label\), homecluster:routes\[3\] \(allow\)\n/,
     );
-    // Namespaces the stack creates itself are not preconditions.
-    expect(section).not.toMatch(/^\s+(cloudflared|istio-ingress|istio-system|external-dns)\s/m);
-    expect(section).toContain("- kube context 'admin@homecluster' exists in $KUBECONFIG or ~/.kube/config");
-    expect(section).toContain("no tunnel named 'homecluster' exists in the account");
-  });
-
-  it("shows each release's chart, version, repo and values", () => {
-    expect(result.stdout).toContain("chart cilium 1.20.0 from https://helm.cilium.io → release kube-system/cilium");
-    expect(result.stdout).toContain(
-      "chart gateway 1.30.3 from https://istio-release.storage.googleapis.com/charts → release istio-ingress/istio-ingress",
+    expect(section("Warnings")).toContain(
+      "homecluster:istio.gateway.serviceType is LoadBalancer: every gateway route is also served on the LAN at 192.168.1.225",
     );
-    expect(result.stdout).toMatch(/socketLB:\n\s+hostNamespaceOnly: true/);
   });
 
-  it("prints the routes table and the outputs", () => {
-    expect(result.stdout).toMatch(
+  it("prints the routes: hostname → tunnel rule → gateway → backend → allow, catch-all last", () => {
+    const routes = section("Routes");
+    expect(routes).toMatch(
       /grafana\.example\.com\s+http:\/\/istio-ingress\.istio-ingress\.svc\.cluster\.local:80\s+istio-ingress\/public\s+grafana\.monitoring\.svc\.cluster\.local:80\s+monitoring\/allow-gateway-to-grafana/,
     );
-    expect(result.stdout).toMatch(
-      /ssh\.example\.com\s+ssh:\/\/bastion\.infra\.svc\.cluster\.local:22\s+—\s+\(direct\)\s+infra\/allow-cloudflared-to-ssh/,
+    expect(routes).toMatch(
+      /ssh\.example\.com\s+ssh:\/\/bastion\.infra\.svc\.cluster\.local:22\s+—\s+\(direct\) bastion\.infra:22\s+infra\/allow-cloudflared-to-ssh/,
     );
-    expect(result.stdout).toMatch(/\(anything else\)\s+http_status:404/);
-    expect(result.stdout).toMatch(/\nOutputs\n {2}domain:\n {4}example\.com\n/);
+    expect(routes.split("\n").at(-1)).toMatch(/^\s+\(anything else\)\s+http_status:404$/);
   });
 
-  it("shows secrets as [secret] and never their values", () => {
-    expect(result.stdout).toContain('tunnelSecret: "[secret]"');
-    expect(result.stdout).toContain('apiToken: "[secret]"');
-    for (const secret of [MOCK_TUNNEL_TOKEN, MOCK_MINTED_TOKEN, "plan-placeholder-cloudflareApiToken"]) {
-      expect(result.stdout).not.toContain(secret);
+  it("folds Helm values unless --values, and redacts every secret", async () => {
+    expect(text).toContain("chart cilium 1.20.0 from https://helm.cilium.io → release kube-system/cilium");
+    expect(text).toMatch(/values: \d+ lines \(npm run plan -- --values shows them\)/);
+    expect(text).not.toContain("kubeProxyReplacement");
+    const full = await plan("--values");
+    expect(full.stdout).toMatch(/socketLB:\n\s+hostNamespaceOnly: true/);
+    for (const output of [text, full.stdout]) {
+      expect(output).toContain('tunnelSecret: "[secret]"');
+      for (const secret of [MOCK_TUNNEL_TOKEN, MOCK_MINTED_TOKEN, "plan-placeholder-cloudflareApiToken"]) {
+        expect(output).not.toContain(secret);
+      }
     }
   });
 
-  it("writes the Helm values and the objects as files with --out", () => {
-    const cilium = fs.readFileSync(path.join(outDir, "helm/cilium.values.yaml"), "utf8");
-    expect(cilium).toMatch(/^# cilium: chart cilium 1\.20\.0 from https:\/\/helm\.cilium\.io, namespace kube-system\n/);
-    expect(cilium).toContain("kubeProxyReplacement: true");
-    const deny = fs.readFileSync(
-      path.join(outDir, "kubernetes/istio-system/AuthorizationPolicy-mesh-allow-nothing.yaml"),
-      "utf8",
-    );
-    expect(deny).toContain("kind: AuthorizationPolicy");
-    const secret = fs.readFileSync(path.join(outDir, "kubernetes/cloudflared/Secret-tunnel-token.yaml"), "utf8");
+  it("--out writes plan.txt, plan.json, the Helm values and every object as files", async () => {
+    const out = path.join(dir, "out");
+    expect((await plan("--out", out)).code).toBe(0);
+    expect(fs.readFileSync(path.join(out, "helm/cilium.values.yaml"), "utf8")).toContain("kubeProxyReplacement: true");
+    expect(
+      fs.readFileSync(path.join(out, "kubernetes/istio-system/AuthorizationPolicy-mesh-allow-nothing.yaml"), "utf8"),
+    ).toContain("kind: AuthorizationPolicy");
+    const secret = fs.readFileSync(path.join(out, "kubernetes/cloudflared/Secret-tunnel-token.yaml"), "utf8");
     expect(secret).toContain("[secret]");
     expect(secret).not.toContain(MOCK_TUNNEL_TOKEN);
-    expect(fs.readFileSync(path.join(outDir, "plan.txt"), "utf8")).toBe(result.stdout.split("\nWrote the plan")[0]);
+    expect(JSON.parse(fs.readFileSync(path.join(out, "plan.json"), "utf8")).format).toBe(1);
+  });
+});
+
+describe("npm run plan -- --diff", () => {
+  it("shows what a change does between two --json plans: added, removed and changed inputs per resource", async () => {
+    const base = path.join(dir, "base.json");
+    fs.writeFileSync(base, (await plan("--json")).stdout);
+    const routes = stackConfig().routes as Record<string, unknown>[];
+    const head = stackFile("head", {
+      routes: [...routes.slice(1), { host: "books", service: "calibre", namespace: "media", port: 8083 }],
+      cilium: { ...(stackConfig().cilium as object), hubbleUi: false },
+    });
+    const result = await plan("--stack", "homecluster", "--stack-file", head, "--diff", base);
+    expect(result.code).toBe(0);
+    const lines = result.stdout.split("\n");
+    // grafana's VirtualService, CNAME and allow go; books' come; the Gateway, the tunnel config and Cilium change.
+    expect(lines[0]).toMatch(/^Offline plan diff: 3 added, 3 removed, 3 changed of \d+ resources$/);
+    expect(lines).toContain("  + VirtualService routes-books  (homecluster:mesh:IngressRoutes routes)");
+    expect(lines).toContain(
+      "  - DnsRecord tunnel-dns-grafana  (homecluster:cloudflare:Tunnel tunnel)  [protected: the up will stop here]",
+    );
+    expect(lines).toContain("  ~ Release cilium-release  (homecluster:networking:Cilium cilium)");
+    expect(lines).toContain("      values.hubble.ui.enabled: true → false");
+    expect(result.stdout).toContain('      spec.servers[0].hosts[0]: "grafana.example.com" → "jellyfin.example.com"');
   });
 
-  it("fails on bad config with the same one-line message as pulumi preview", async () => {
-    const file = path.join(outDir, "Pulumi.bad.yaml");
-    const config = { ...stackConfig(), domain: "not a domain" };
-    fs.writeFileSync(
-      file,
-      stringify({ config: Object.fromEntries(Object.entries(config).map(([k, v]) => [`homecluster:${k}`, v])) }),
+  it("compares nested inputs path by path", () => {
+    expect(changes({ a: { b: [1, 2] }, c: "x" }, { a: { b: [1, 3] }, d: true })).toEqual([
+      { path: "a.b[1]", before: 2, after: 3 },
+      { path: "c", before: "x", after: undefined },
+      { path: "d", before: undefined, after: true },
+    ]);
+    const empty: Plan = JSON.parse(
+      JSON.stringify({ format: 1, resources: [], warnings: [], preconditions: { namespaces: [] }, outputs: {} }),
     );
-    const bad = await plan("--stack-file", file);
-    expect(bad.code).toBe(1);
-    expect(bad.stdout).toBe("");
-    expect(bad.stderr).toBe(
-      "error: Invalid configuration: homecluster:domain: must be a lower-case DNS name such as example.com (no scheme, no trailing dot)\n",
-    );
-  }, 60_000);
+    expect(diffPlans(empty, empty)).toEqual({
+      added: [],
+      removed: [],
+      changed: [],
+      notes: { added: [], removed: [] },
+      outputs: [],
+    });
+  });
 
-  it("rejects an unknown option with its usage", async () => {
-    const bad = await plan("--bogus", "x");
-    expect(bad.code).toBe(2);
-    expect(bad.stderr).toBe(
-      "usage: npm run plan [-- --stack NAME] [--stack-file FILE] [--out DIR] (unknown option '--bogus')\n",
+  it("refuses a file that is not a plan, naming it", async () => {
+    const bogus = path.join(dir, "bogus.json");
+    fs.writeFileSync(bogus, '{"resources": 3}');
+    expect(await plan("--diff", bogus)).toMatchObject({
+      code: 1,
+      stderr: `error: ${bogus}: not an offline plan of format 1 (write it with: npm run plan -- --json)\n`,
+    });
+  });
+});
+
+describe("npm run plan's errors: one line naming the key or the file, no stack trace", () => {
+  it("on bad config, the message pulumi preview prints", async () => {
+    const result = await plan("--stack-file", stackFile("bad", { domain: "not a domain" }));
+    expect(result).toEqual({
+      code: 1,
+      stdout: "",
+      stderr:
+        "error: Invalid configuration: homecluster:domain: must be a lower-case DNS name such as example.com (no scheme, no trailing dot)\n",
+    });
+  });
+
+  it("on a missing stack file, and on a YAML error with its line", async () => {
+    expect((await plan("--stack", "nosuch")).stderr).toBe(
+      `error: ${path.relative(process.cwd(), path.join(PROJECT_ROOT, "Pulumi.nosuch.yaml"))}: no such file\n`,
     );
+    const broken = path.join(dir, "Pulumi.broken.yaml");
+    fs.writeFileSync(broken, "config:\n  homecluster:domain: [unclosed\n");
+    const result = await plan("--stack-file", broken);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(
+      `error: ${broken}:3:1: Flow sequence in block collection must be sufficiently indented and end with a ]\n`,
+    );
+  });
+
+  it("on a bad option: the usage, exit 2; --help prints it", async () => {
+    const bad = await plan("--bogus");
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^error: unknown option '--bogus'\n\nusage: npm run plan/);
+    expect((await plan("--help")).stdout).toMatch(/--diff OLD\.json {5}print what changes from an earlier --json plan/);
+  });
+});
+
+describe("npm run plan as a user runs it (ts-node, outside vitest)", () => {
+  it("prints the plan of the committed stack", async () => {
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [path.join(PROJECT_ROOT, "node_modules/ts-node/dist/bin.js"), "--transpile-only", "cli/plan.ts", "--json"],
+      { cwd: PROJECT_ROOT, maxBuffer: 16 * 1024 * 1024 },
+    );
+    const parsed = JSON.parse(stdout) as Plan;
+    expect(parsed.stack).toBe("homecluster");
+    expect(parsed.resources.find((r) => r.name === "cilium-release")?.inputs).toMatchObject({ chart: "cilium" });
   }, 60_000);
 });

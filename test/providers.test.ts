@@ -3,7 +3,7 @@
  * a default provider that would follow whatever kube context or Cloudflare credentials the environment has.
  */
 import { describe, expect, it } from "vitest";
-import { sharedRun } from "./harness";
+import { sharedRun } from "./support/harness";
 
 const PROVIDERS = {
   kubernetes: "urn:pulumi:homecluster::homecluster::pulumi:providers:kubernetes::k8s",

@@ -1,29 +1,19 @@
 /**
- * The Pulumi CLI's config gates (ported in test/support/pulumi-cli-gate.ts): each rule with a passing and a failing
- * case, then the project's own Pulumi.yaml with every committed stack file and with a fresh one, which must pass and
- * then run under mocks.
+ * The Pulumi CLI's config gates (ported in cli/pulumi-config-gate.ts): each rule with a passing and a failing case,
+ * then the project's own Pulumi.yaml with every committed stack file, the minimal one for a new cluster included,
+ * which must pass and then run under mocks.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import {
-  cliConfig,
-  decrypt,
-  editStackFile,
-  encrypt,
-  PROJECT_ROOT,
-  runProgram,
-  runProgramError,
-  STACK,
-} from "./harness";
-import { projectFile, readStackFile } from "../scripts/mock-runtime";
-import {
   applyProjectConfig,
   loadProjectConfig,
   validateConfigValue,
   type ProjectFile,
-  type StackFile,
-} from "./support/pulumi-cli-gate";
+} from "../cli/pulumi-config-gate";
+import { PROJECT_ROOT, readProjectFile, readStackFile } from "../cli/stack-files";
+import { cliConfig, decrypt, editStackFile, encrypt, runProgram, runProgramError, STACK } from "./support/harness";
 
 const project = (config: Record<string, unknown>): ProjectFile => ({ name: "p", config });
 const gate = (config: Record<string, unknown>, stack: Record<string, unknown> = {}) =>
@@ -198,10 +188,17 @@ describe("validateStackConfigValues (pkg/workspace/config.go)", () => {
 });
 
 describe("this project's Pulumi.yaml through the CLI gate", () => {
-  const stackFiles = fs.readdirSync(PROJECT_ROOT).filter((f) => /^Pulumi\..+\.ya?ml$/.test(f));
+  const stackFiles = [
+    ...fs.readdirSync(PROJECT_ROOT).filter((f) => /^Pulumi\..+\.ya?ml$/.test(f)),
+    ...fs
+      .readdirSync(path.join(PROJECT_ROOT, "docs"))
+      .filter((f) => /^Pulumi\..+\.ya?ml$/.test(f))
+      .map((f) => `docs/${f}`),
+  ];
+  const NEW_CLUSTER = "docs/Pulumi.new-cluster.yaml";
 
-  it("has committed stack files to check", () => {
-    expect(stackFiles).toContain(`Pulumi.${STACK}.yaml`);
+  it("has the committed stack files to check, the minimal one for a new cluster among them", () => {
+    expect(stackFiles).toEqual(expect.arrayContaining([`Pulumi.${STACK}.yaml`, NEW_CLUSTER]));
   });
 
   it.each(stackFiles)("passes %s once the README's secret is set, and refuses it before", (file) => {
@@ -213,34 +210,20 @@ describe("this project's Pulumi.yaml through the CLI gate", () => {
     expect(handed.config["homecluster:externalDnsApiToken"]).toBe("");
   });
 
-  /** Only the keys without a default, with the required secret encrypted: what a new cluster's stack starts as. */
-  const fresh: StackFile = editStackFile(
-    { config: {} },
-    {
-      kubeContext: "admin@lab",
-      domain: "lab.example.org",
-      cloudflareAccountId: "00000000000000000000000000000001",
-      cloudflareZoneId: "00000000000000000000000000000002",
-      network: { podCidrs: ["10.42.0.0/16"], serviceCidr: "10.43.0.0/16" },
-      cilium: { k8sServiceHost: "192.168.10.2", lbPool: [{ cidr: "192.168.10.240/28" }] },
-    },
-    { cloudflareApiToken: "fresh-token" },
-  );
-
-  it("names exactly those keys as the ones without a default", () => {
-    const required = Object.entries(loadProjectConfig(projectFile()))
-      .filter(([, d]) => d.default === undefined && d.value === undefined)
+  it("keeps the new cluster's stack file minimal: exactly the keys Pulumi.yaml declares without a default", () => {
+    const required = Object.entries(loadProjectConfig(readProjectFile()))
+      .filter(([, d]) => d.default === undefined && d.value === undefined && !d.secret)
       .map(([key]) => key);
-    expect(required.sort()).toEqual(Object.keys(fresh.config ?? {}).sort());
+    expect(Object.keys(readStackFile(NEW_CLUSTER).config ?? {}).sort()).toEqual(required.sort());
   });
 
-  it("runs a fresh stack holding only those under mocks", async () => {
-    const run = await runProgram({ stackFile: fresh, secrets: {} });
-    expect(run.outputs.domain?.value).toBe("lab.example.org");
+  it("runs the new cluster's stack file, with its secret set, under mocks", async () => {
+    const run = await runProgram({ stackFile: readStackFile(NEW_CLUSTER) });
+    expect(run.output("domain")).toBe("lab.example.org");
     expect(run.get("pulumi:providers:kubernetes", "k8s").inputs.context).toBe("admin@lab");
   });
 
-  it("runs the committed stack with externalDnsApiToken set as a secret, which then stays a secret", async () => {
+  it("runs the committed stack with externalDnsApiToken set as a secret: no token is minted", async () => {
     const run = await runProgram({ secrets: { cloudflareApiToken: "t", externalDnsApiToken: "existing" } });
     expect(run.all("cloudflare:index/apiToken:ApiToken")).toEqual([]);
   });
@@ -252,9 +235,8 @@ describe("this project's Pulumi.yaml through the CLI gate", () => {
     );
   });
 
-  it("keeps the example stack's project valid too", () => {
-    const example = path.join(PROJECT_ROOT, "examples/app-stack/Pulumi.yaml");
-    const file = { name: "homecluster-app-example", ...readStackFile(example) } as ProjectFile;
+  it("keeps the example app stack's project valid too", () => {
+    const file = readStackFile("examples/app-stack/Pulumi.yaml") as ProjectFile;
     expect(() => applyProjectConfig(file, "dev", {}, decrypt)).not.toThrow();
   });
 });

@@ -18,6 +18,16 @@ export type Versions = typeof defaultVersions;
 
 const ISTIO_REPO = "https://istio-release.storage.googleapis.com/charts";
 
+/** A chart, its repository and the name of its release. */
+export interface Chart {
+  chart: string;
+  repo: string;
+  /** The release name `helm list` shows. */
+  releaseName: string;
+  /** Where it is installed, unless config decides. */
+  namespace?: string;
+}
+
 /**
  * Every Helm release the stack installs: the chart, its repository, and the release name `helm list` shows (the
  * names the upstream install guides use). `namespace` is fixed where the stack does not take it from config.
@@ -36,7 +46,7 @@ export const charts = {
     repo: "https://kubernetes-sigs.github.io/external-dns",
     releaseName: "external-dns",
   },
-} as const;
+} as const satisfies Record<string, Chart>;
 
 /** A cloudflared release tag (`2026.8.2`): a moving tag such as `latest` would change the binary under us. */
 export const CLOUDFLARED_TAG = /^\d{4}\.\d{1,2}\.\d+$/;

@@ -1,43 +1,44 @@
 /**
- * The test harness: runs the real program (index.ts) under Pulumi's mock runtime with the committed stack
- * config (plus per-test overrides) through scripts/mock-runtime.ts, and gives tests lookups over what it
- * registered. Invokes the mocks do not know fail the run.
+ * The test harness: runs the real program (index.ts) under Pulumi's mock runtime from what the Pulumi CLI would hand
+ * it — Pulumi.yaml and a stack file (the committed one by default) through the ported config gate, with secrets set
+ * as `pulumi config set --secret` sets them — and gives tests lookups over what it registered.
  */
 import { beforeAll, vi } from "vitest";
-import {
-  isSecretValue,
-  projectFile,
-  readStackFile,
-  runUnderMocks,
-  stackConfig as stackFileConfig,
-  type ConfigValues,
-  type MockRun,
-  type RecordedResource,
-} from "../scripts/mock-runtime";
-import { applyProjectConfig, PulumiCliError, type ProgramConfig, type StackFile } from "./support/pulumi-cli-gate";
-
-export {
-  AUTHORIZATION_POLICY,
-  GATEWAY,
-  isSecretValue,
-  MOCK_MINTED_TOKEN,
-  MOCK_TUNNEL_TOKEN,
-  NAMESPACE,
-  PROJECT_ROOT,
-  RELEASE,
-  SECRET,
-  TUNNEL_CONFIG,
-  unwrap,
-  VIRTUAL_SERVICE,
-  type ConfigValues,
-  type RecordedCall,
-  type RecordedResource,
-} from "../scripts/mock-runtime";
+import { applyProjectConfig, PulumiCliError, type ProgramConfig, type StackFile } from "../../cli/pulumi-config-gate";
+import { readProjectFile, readStackFile } from "../../cli/stack-files";
+import { isSecretValue, runUnderMocks, type MockRun, type RecordedResource } from "./mock-runtime";
 
 export const STACK = "homecluster";
 const PROJECT = "homecluster";
 /** The secret value tests give `homecluster:cloudflareApiToken`. */
 export const TEST_API_TOKEN = "test-cloudflare-api-token";
+
+/** Type tokens of the resources tests look up. */
+export const TYPES = {
+  release: "kubernetes:helm.sh/v3:Release",
+  namespace: "kubernetes:core/v1:Namespace",
+  namespacePatch: "kubernetes:core/v1:NamespacePatch",
+  secret: "kubernetes:core/v1:Secret",
+  serviceAccount: "kubernetes:core/v1:ServiceAccount",
+  deployment: "kubernetes:apps/v1:Deployment",
+  pdb: "kubernetes:policy/v1:PodDisruptionBudget",
+  gateway: "kubernetes:networking.istio.io/v1:Gateway",
+  virtualService: "kubernetes:networking.istio.io/v1:VirtualService",
+  serviceEntry: "kubernetes:networking.istio.io/v1:ServiceEntry",
+  authorizationPolicy: "kubernetes:security.istio.io/v1:AuthorizationPolicy",
+  peerAuthentication: "kubernetes:security.istio.io/v1:PeerAuthentication",
+  lbPool: "kubernetes:cilium.io/v2:CiliumLoadBalancerIPPool",
+  l2Policy: "kubernetes:cilium.io/v2alpha1:CiliumL2AnnouncementPolicy",
+  clusterwidePolicy: "kubernetes:cilium.io/v2:CiliumClusterwideNetworkPolicy",
+  tunnel: "cloudflare:index/zeroTrustTunnelCloudflared:ZeroTrustTunnelCloudflared",
+  tunnelConfig: "cloudflare:index/zeroTrustTunnelCloudflaredConfig:ZeroTrustTunnelCloudflaredConfig",
+  dnsRecord: "cloudflare:index/dnsRecord:DnsRecord",
+  apiToken: "cloudflare:index/apiToken:ApiToken",
+  randomBytes: "random:index/randomBytes:RandomBytes",
+} as const;
+
+/** Keys of a stack file's config, without the project prefix. */
+export type ConfigValues = Record<string, unknown>;
 
 /** The value at a dotted path of raw inputs is a secret (or lies inside one). */
 export function isSecretAt(raw: unknown, dottedPath: string): boolean {
@@ -60,14 +61,19 @@ export function plainOccurrences(raw: unknown, needle: string, at = ""): string[
   return [];
 }
 
-/** The committed stack config (Pulumi.homecluster.yaml), keys without the project prefix. */
+/** The committed stack file's config (Pulumi.homecluster.yaml), keys without the project prefix. */
 export function stackConfig(): ConfigValues {
-  return stackFileConfig(`Pulumi.${STACK}.yaml`);
+  return Object.fromEntries(
+    Object.entries(readStackFile(`Pulumi.${STACK}.yaml`).config ?? {}).map(([k, v]) => [
+      k.replace(`${PROJECT}:`, ""),
+      v,
+    ]),
+  );
 }
 
 /**
- * The tests' stand-in for the secrets provider: `pulumi config set --secret` stores ciphertext in the stack file,
- * and only the provider turns it back into the value.
+ * The tests' stand-in for the secrets provider: `pulumi config set --secret` stores ciphertext in the stack file, and
+ * only the provider turns it back into the value.
  */
 const CIPHER_PREFIX = "v1:test:";
 export function encrypt(plaintext: string): { secure: string } {
@@ -100,7 +106,7 @@ export function editStackFile(
 
 /** What `pulumi preview` hands the program for this stack file, through the ported CLI gate (throws its error). */
 export function cliConfig(stackFile: StackFile, stack = STACK): ProgramConfig {
-  return applyProjectConfig(projectFile(), stack, stackFile, decrypt);
+  return applyProjectConfig(readProjectFile(), stack, stackFile, decrypt);
 }
 
 export interface RunOptions {
@@ -123,10 +129,12 @@ export interface ProgramRun extends MockRun {
   all(type: string): RecordedResource[];
   /** `resource` depends (directly) on `on`. */
   dependsOn(resource: RecordedResource, on: RecordedResource): boolean;
+  /** The stack outputs' values. */
+  output(key: string): unknown;
 }
 
 /**
- * Runs index.ts once with the committed config plus `options`, and returns what it registered. Each call
+ * Runs index.ts once with the committed stack file plus `options`, and returns what it registered. Each call
  * re-imports the program (vi.resetModules), so one test file may run several configs.
  */
 export async function runProgram(options: RunOptions = {}, recorded: RecordedResource[] = []): Promise<ProgramRun> {
@@ -142,7 +150,7 @@ export async function runProgram(options: RunOptions = {}, recorded: RecordedRes
     recorded,
     load: async () => {
       vi.resetModules();
-      return (await import("../index.js")) as Record<string, unknown>;
+      return (await import("../../index.js")) as Record<string, unknown>;
     },
   });
   const get = (type: string, name: string) => {
@@ -155,12 +163,13 @@ export async function runProgram(options: RunOptions = {}, recorded: RecordedRes
     get,
     all: (type) => run.resources.filter((r) => r.type === type),
     dependsOn: (resource, on) => resource.dependencies.includes(on.urn),
+    output: (key) => run.outputs[key]?.value,
   };
 }
 
 /**
- * Runs the program once, in a `beforeAll` of the enclosing `describe`, with the committed config plus `options`;
- * the tests read that run through the returned function.
+ * Runs the program once, in a `beforeAll` of the enclosing `describe`, with the committed config plus `options`; the
+ * tests read that run through the returned function.
  */
 export function sharedRun(options: RunOptions = {}): () => ProgramRun {
   let run: ProgramRun | undefined;

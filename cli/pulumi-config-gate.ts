@@ -201,14 +201,16 @@ function formatMissingKeys(keys: string[]): string {
 }
 
 /**
- * config.go `mergeConfig` with validation, as `pulumi preview` and `pulumi up` run it, then the language host's
- * hand-over. Throws the CLI's message (prefixed as preview.go and up.go wrap it).
+ * config.go `mergeConfig`, then the language host's hand-over. With `validate` (the default) as `pulumi preview`
+ * and `pulumi up` run it (`ValidateStackConfigAndApplyProjectConfig`), throwing the CLI's message prefixed as
+ * preview.go and up.go wrap it; without, as `pulumi config get` does (`ApplyProjectConfig`): defaults only.
  */
 export function applyProjectConfig(
   project: ProjectFile,
   stackName: string,
   stackFile: StackFile,
   decrypt: Decrypter,
+  { validate = true }: { validate?: boolean } = {},
 ): ProgramConfig {
   const declarations = loadProjectConfig(project);
   const qualify = (key: string) => (key.includes(":") ? key : `${project.name}:${key}`);
@@ -231,6 +233,11 @@ export function applyProjectConfig(
     const scalar = typeof fallback === "string" || typeof fallback === "boolean" || Number.isInteger(fallback);
     values.set(full, { text: scalar ? String(fallback) : JSON.stringify(fallback), secure: false, object: !scalar });
   }
+  const handOver = {
+    config: Object.fromEntries([...values].map(([key, value]) => [key, value.text])),
+    secretKeys: [...values].filter(([, value]) => value.secure).map(([key]) => key),
+  };
+  if (!validate) return handOver;
   const fail = (message: string) => {
     throw new PulumiCliError(`validating stack config: ${message}`);
   };
@@ -253,8 +260,5 @@ export function applyProjectConfig(
       );
     }
   }
-  return {
-    config: Object.fromEntries([...values].map(([key, value]) => [key, value.text])),
-    secretKeys: [...values].filter(([, value]) => value.secure).map(([key]) => key),
-  };
+  return handOver;
 }

@@ -4,21 +4,15 @@
  * release settings are decided here once.
  */
 import * as k8s from "@pulumi/kubernetes";
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
+import type { Chart } from "../versions";
 
 /** Plain JSON-like Helm values. */
 export type HelmValues = { [key: string]: unknown };
 
-/** A chart and the name of its release (an entry of `charts` in versions.ts). */
-export interface ChartRef {
-  chart: string;
-  repo: string;
-  /** Release name, as `helm list` shows it. */
-  releaseName: string;
-}
-
 export interface ChartReleaseArgs {
-  chart: ChartRef;
+  /** The chart and its release name (an entry of `charts` in versions.ts). */
+  chart: Chart;
   version: string;
   namespace: string;
   values: pulumi.Input<HelmValues>;
@@ -28,7 +22,7 @@ export interface ChartReleaseArgs {
  * Release settings every chart shares: atomic upgrades, cleanup on failure, bounded history, and up to ten minutes
  * to become ready. Namespaces are never created by Helm: the stack creates the ones it needs explicitly.
  */
-export const RELEASE_DEFAULTS = {
+const RELEASE_DEFAULTS = {
   createNamespace: false,
   atomic: true,
   cleanupOnFail: true,

@@ -3,7 +3,7 @@
  * installs (security.istio.io/v1, networking.istio.io/v1, Istio 1.30). Only the fields we use are typed: the API
  * server prunes unknown fields silently, so a field that is not here cannot be misspelt into a hole.
  */
-import type { TypedObject } from "../components/custom-resource";
+import type { TypedObject } from "./object";
 
 export const SECURITY_API = "security.istio.io/v1";
 export const NETWORKING_API = "networking.istio.io/v1";

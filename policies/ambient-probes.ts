@@ -1,7 +1,7 @@
 /**
  * Cilium policies Istio ambient needs. Pure builders; components/mesh-policies.ts registers what they return.
  */
-import type { CiliumClusterwideNetworkPolicy } from "../crds/cilium";
+import type { CiliumClusterwideNetworkPolicy } from "../crds/cilium-io";
 
 /** The link-local address istio-cni SNATs kubelet probes of ambient pods to. */
 export const AMBIENT_PROBE_SOURCE = "169.254.7.127/32";

@@ -11,3 +11,14 @@ export const tunnelRouteLabels: Record<string, string> = { [TUNNEL_ROUTE_LABEL]:
 
 /** The label selector external-dns filters its sources with: everything except tunnel route objects. */
 export const EXTERNAL_DNS_LABEL_FILTER = `${TUNNEL_ROUTE_LABEL}!=true`;
+
+/** The Pulumi project and stack that own the tunnel's DNS records. */
+export interface RecordOwner {
+  project: string;
+  stack: string;
+}
+
+/** The comment on every tunnel CNAME, naming its owner (free zones allow 100 characters). */
+export function dnsRecordComment(owner: RecordOwner): string {
+  return `Cloudflare Tunnel route of Pulumi stack ${owner.project}/${owner.stack}; do not edit by hand`;
+}

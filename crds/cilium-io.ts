@@ -2,7 +2,7 @@
  * TypeScript types of the Cilium custom resources this stack creates, transcribed from the CRDs that
  * cilium-operator registers (cilium.io v2 / v2alpha1, Cilium 1.20). Only the fields we use are typed.
  */
-import type { TypedObject } from "../components/custom-resource";
+import type { TypedObject } from "./object";
 
 export interface LabelSelector {
   matchLabels?: Record<string, string>;

@@ -1,28 +1,16 @@
 /**
  * Runs the program under Pulumi's own mock runtime, without the CLI, credentials or a cluster, and records
  * what it registers: every resource with its inputs (secrets still marked), parent, provider, `protect`
- * and dependencies, every invoke, and the stack outputs. The tests (test/harness.ts) and the offline plan
- * (scripts/plan.ts) both use it. Invokes it does not know throw, so an unmocked provider call is an error,
+ * and dependencies, every invoke, and the stack outputs. The tests (support/harness.ts) and the offline plan
+ * (cli/plan.ts) both use it. Invokes it does not know throw, so an unmocked provider call is an error,
  * never a silent `{}`.
  */
-import * as fs from "node:fs";
-import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
-import { parse as parseYaml } from "yaml";
-import type { ProgramConfig, ProjectFile, StackFile } from "../test/support/pulumi-cli-gate";
+import type { ProgramConfig } from "../../cli/pulumi-config-gate";
 
-export const PROJECT_ROOT = path.resolve(__dirname, "..");
-export const PROJECT = "homecluster";
-
-/** Type tokens of the resources the tests and the offline plan look up. */
-export const RELEASE = "kubernetes:helm.sh/v3:Release";
-export const NAMESPACE = "kubernetes:core/v1:Namespace";
-export const SECRET = "kubernetes:core/v1:Secret";
-export const GATEWAY = "kubernetes:networking.istio.io/v1:Gateway";
-export const VIRTUAL_SERVICE = "kubernetes:networking.istio.io/v1:VirtualService";
-export const AUTHORIZATION_POLICY = "kubernetes:security.istio.io/v1:AuthorizationPolicy";
-export const TUNNEL_CONFIG = "cloudflare:index/zeroTrustTunnelCloudflaredConfig:ZeroTrustTunnelCloudflaredConfig";
+const PROJECT = "homecluster";
+const RELEASE = "kubernetes:helm.sh/v3:Release";
 
 /** What the mocked invoke returns as the tunnel token. */
 export const MOCK_TUNNEL_TOKEN = "mock-tunnel-token-eyJhIjoiYiJ9";
@@ -52,7 +40,7 @@ export interface RecordedResource {
   /** Inputs as sent, secrets still wrapped: use `unwrap` to read values and `isSecretAt` to check them. */
   rawInputs: Record<string, unknown>;
   /** Inputs with secrets unwrapped. */
-  inputs: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- free-form resource inputs
+  inputs: Record<string, any>;
 }
 
 export interface RecordedCall {
@@ -72,7 +60,6 @@ export function isSecretValue(value: unknown): value is { value: unknown } {
   return typeof value === "object" && value !== null && SECRET_SIG in value;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- mirrors free-form inputs
 export function unwrap(value: unknown): any {
   if (isSecretValue(value)) return unwrap(value.value);
   if (Array.isArray(value)) return value.map(unwrap);
@@ -90,29 +77,6 @@ export function redact(value: unknown, replacement = "[secret]"): unknown {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redact(v, replacement)]));
   }
   return value;
-}
-
-export type ConfigValues = Record<string, unknown>;
-
-function readYaml<T>(file: string): T {
-  return parseYaml(fs.readFileSync(path.resolve(PROJECT_ROOT, file), "utf8")) as T;
-}
-
-/** Pulumi.yaml. */
-export function projectFile(): ProjectFile {
-  return readYaml<ProjectFile>("Pulumi.yaml");
-}
-
-/** A stack file (a path relative to the project, or absolute), as YAML holds it: keys with the project prefix. */
-export function readStackFile(file: string): StackFile {
-  return readYaml<StackFile | null>(file) ?? {};
-}
-
-/** A stack file's config, keys without the project prefix; `secure:` values stay as `{ secure }` objects. */
-export function stackConfig(file: string): ConfigValues {
-  return Object.fromEntries(
-    Object.entries(readStackFile(file).config ?? {}).map(([k, v]) => [k.replace(new RegExp(`^${PROJECT}:`), ""), v]),
-  );
 }
 
 /** Mock state a provider would compute for the resources whose outputs the program reads. */
@@ -169,11 +133,11 @@ export async function runUnderMocks(options: MockRunOptions): Promise<MockRun> {
   const calls: RecordedCall[] = [];
   // The mock monitor hands `newResource` only type, name and inputs; parent, provider, options and
   // dependencies live on the registration request, so record from there.
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the monitor's request is an untyped protobuf
+
   const monitor = MockMonitor.prototype as any;
   const register = monitor.__homeclusterOriginal ?? monitor.registerResource;
   monitor.__homeclusterOriginal = register;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- untyped protobuf request and callback
+
   monitor.registerResource = async function (this: any, request: any, callback: any) {
     const parent: string = request.getParent();
     const type: string = request.getType();

@@ -1,0 +1,186 @@
+/**
+ * The config gate: reads what the Pulumi CLI hands the program (`homecluster:<key>` → string), validates every
+ * key against config/schema.ts, runs the checks that need several keys, normalises the routes, and applies the
+ * defaults that depend on other keys. index.ts calls `loadConfig()` once, before creating anything; invalid config
+ * throws one ConfigError naming every key that is wrong.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import type { RecordOwner } from "../model/dns-ownership";
+import type { Route } from "../model/routes";
+import { defaultVersions, type Versions } from "../versions";
+import { crossChecks } from "./checks";
+import { ConfigError, type ConfigIssue } from "./issues";
+import { normaliseRoutes } from "./routes";
+import {
+  CONFIG_KEYS,
+  configSchema,
+  PROJECT,
+  type CiliumSettings,
+  type Distribution,
+  type ExternalDnsSettings,
+  type ParsedConfig,
+} from "./schema";
+
+/** The validated plain config, with the routes normalised and every default applied. */
+export interface StackConfig extends Omit<ParsedConfig, "routes" | "versions" | "cilium" | "externalDns"> {
+  /** The project and stack this config belongs to (named in the tunnel's DNS record comments). */
+  owner: RecordOwner;
+  versions: Versions;
+  cilium: CiliumSettings & { k8sServiceHost: string; k8sServicePort: number };
+  routes: Route[];
+  externalDns: ExternalDnsSettings & { txtOwnerId: string };
+}
+
+/** The stack's whole config: the plain keys and the secrets. */
+export interface HomeclusterConfig extends StackConfig {
+  cloudflareApiToken: pulumi.Output<string>;
+  /** An existing token for external-dns; when absent the stack mints a zone-scoped one. */
+  externalDnsApiToken?: pulumi.Output<string>;
+}
+
+/** Keys the CLI hands over as JSON (objects and lists): every key whose schema is not a plain string. */
+const STRUCTURED_KEYS = new Set(
+  Object.entries(z.toJSONSchema(configSchema, { io: "input", unrepresentable: "any" }).properties ?? {})
+    .filter(([, property]) => typeof property !== "object" || property.type !== "string")
+    .map(([key]) => key),
+);
+
+/** Distribution-provided API endpoint: Talos serves the API on every node through KubePrism. */
+const DISTRIBUTION_API: Partial<Record<Distribution, { host: string; port: number }>> = {
+  talos: { host: "localhost", port: 7445 },
+};
+
+function keyOf(path: ReadonlyArray<PropertyKey>): string {
+  let key = PROJECT;
+  path.forEach((part, index) => {
+    if (typeof part === "number") key += `[${part}]`;
+    else key += `${index === 0 ? ":" : "."}${String(part)}`;
+  });
+  return key;
+}
+
+function zodIssues(error: z.ZodError): ConfigIssue[] {
+  return error.issues.map((issue) => {
+    const key = keyOf(issue.path);
+    // With reportInput, a missing key has input undefined; a present value of the wrong type keeps its input.
+    if (issue.code === "invalid_type" && issue.input === undefined) return { key, message: "is required but not set" };
+    if (issue.code === "unrecognized_keys") {
+      return { key, message: `has unknown field(s) ${issue.keys.map((k) => `'${k}'`).join(", ")}` };
+    }
+    return { key, message: issue.message };
+  });
+}
+
+/** The plain keys' values: structured ones parsed from JSON, unknown keys of this project reported. */
+function readRaw(values: Readonly<Record<string, string>>): { raw: Record<string, unknown>; issues: ConfigIssue[] } {
+  const issues: ConfigIssue[] = [];
+  const raw: Record<string, unknown> = {};
+  const known = new Set(CONFIG_KEYS);
+  for (const fullKey of Object.keys(values)) {
+    const [namespace, key] = fullKey.split(":");
+    if (namespace === PROJECT && key !== undefined && !known.has(key)) {
+      issues.push({ key: fullKey, message: `is not a setting of this stack (known: ${[...known].sort().join(", ")})` });
+    }
+  }
+  for (const key of Object.keys(configSchema.shape)) {
+    const text = values[`${PROJECT}:${key}`];
+    if (text === undefined) continue;
+    if (!STRUCTURED_KEYS.has(key)) {
+      raw[key] = text;
+      continue;
+    }
+    try {
+      raw[key] = JSON.parse(text);
+    } catch {
+      issues.push({ key: `${PROJECT}:${key}`, message: "must be a YAML object or list in the stack file" });
+    }
+  }
+  return { raw, issues };
+}
+
+/**
+ * Validates and normalises the plain keys (as parsed from the stack file). Pure: the tests call it directly. Throws
+ * ConfigError listing every problem, `extra` included, each naming its key.
+ */
+export function parseConfig(raw: Record<string, unknown>, stack: string, extra: ConfigIssue[] = []): StackConfig {
+  // Pulumi.yaml gives optional keys an empty default (the CLI requires declared keys without one): empty is unset.
+  const set = Object.fromEntries(Object.entries(raw).filter(([, value]) => value !== ""));
+  const parsed = configSchema.safeParse(set, { reportInput: true });
+  if (!parsed.success) {
+    // A key already reported (not JSON, say) is not reported again as missing.
+    const reported = extra.map((issue) => issue.key);
+    const fresh = zodIssues(parsed.error).filter((issue) => !reported.some((key) => issue.key.startsWith(key)));
+    throw new ConfigError([...extra, ...fresh]);
+  }
+  const config = parsed.data;
+  const normalised = normaliseRoutes(config.routes, config.domain, config.istio.meshNamespaces);
+  const issues = [...extra, ...normalised.issues, ...crossChecks(config, normalised.routes)];
+  if (issues.length > 0) throw new ConfigError(issues);
+
+  const api = DISTRIBUTION_API[config.distribution];
+  return {
+    ...config,
+    owner: { project: PROJECT, stack },
+    versions: { ...defaultVersions, ...config.versions },
+    cilium: {
+      ...config.cilium,
+      // crossChecks refused a missing host where the distribution provides none.
+      k8sServiceHost: config.cilium.k8sServiceHost ?? api!.host,
+      k8sServicePort: config.cilium.k8sServicePort ?? api?.port ?? 6443,
+    },
+    routes: normalised.routes,
+    externalDns: { ...config.externalDns, txtOwnerId: config.externalDns.txtOwnerId ?? `${PROJECT}-${stack}` },
+  };
+}
+
+/**
+ * The plain config from what the CLI hands a program (`homecluster:<key>` → string), for tools that read a stack
+ * file without running the program (preflight, doctor). Secrets are not read.
+ */
+export function parseConfigValues(values: Readonly<Record<string, string>>, stack: string): StackConfig {
+  const { raw, issues } = readRaw(values);
+  return parseConfig(raw, stack, issues);
+}
+
+/**
+ * Whether the CLI handed a key over as a secret (encrypted in the stack file). The SDK has this at run time but keeps
+ * it out of its typings.
+ */
+function isConfigSecret(key: string): boolean {
+  const runtime = pulumi.runtime as unknown as { isConfigSecret?: (key: string) => boolean };
+  return runtime.isConfigSecret?.(key) ?? true;
+}
+
+/** Loads the stack's config once; index.ts calls this before creating anything. */
+export function loadConfig(): HomeclusterConfig {
+  const values = pulumi.runtime.allConfig();
+  const { raw, issues } = readRaw(values);
+  const cfg = new pulumi.Config(PROJECT);
+  // Presence is checked without reading the value, so a missing secret is a config error, not a stack trace.
+  const secret = (key: string): pulumi.Output<string> | undefined => {
+    const value = values[`${PROJECT}:${key}`];
+    if (value === undefined || value === "") return undefined;
+    if (!isConfigSecret(`${PROJECT}:${key}`)) {
+      issues.push({
+        key: `${PROJECT}:${key}`,
+        message: `is stored in plain text in the stack file; remove it and run: pulumi config set --secret ${key} <token>`,
+      });
+    }
+    return cfg.requireSecret(key);
+  };
+  const cloudflareApiToken = secret("cloudflareApiToken");
+  const externalDnsApiToken = secret("externalDnsApiToken");
+  if (!cloudflareApiToken) {
+    issues.push({
+      key: `${PROJECT}:cloudflareApiToken`,
+      message: "is required but not set (pulumi config set --secret cloudflareApiToken <token>)",
+    });
+  }
+  const config = parseConfig(raw, pulumi.getStack(), issues);
+  return {
+    ...config,
+    cloudflareApiToken: cloudflareApiToken!,
+    ...(externalDnsApiToken ? { externalDnsApiToken } : {}),
+  };
+}

@@ -1,0 +1,139 @@
+/**
+ * What `pulumi up` assumes and does not create (preconditions), and what in a valid config deserves a second look
+ * (warnings). Pure functions of the config: the offline plan prints them first, and preflight checks the
+ * preconditions against the live cluster and account.
+ */
+import { charts } from "../versions";
+import { describeBlock } from "./checks";
+import type { StackConfig } from "./load";
+import { PROJECT } from "./schema";
+
+/** A namespace the stack writes into or labels without creating it, and the config keys that need it. */
+export interface RequiredNamespace {
+  name: string;
+  neededBy: string[];
+}
+
+/** A Helm release the stack installs. */
+export interface StackRelease {
+  releaseName: string;
+  namespace: string;
+}
+
+export interface Preconditions {
+  /** Namespaces that must exist before `pulumi up`: the stack labels them or creates objects in them. */
+  namespaces: RequiredNamespace[];
+  /** Helm releases the stack installs: none may exist already unless this stack installed it. */
+  releases: StackRelease[];
+  /** Everything else the stack assumes, one sentence each. */
+  assumptions: string[];
+}
+
+/** The namespaces the stack creates itself. */
+export function createdNamespaces(config: StackConfig): string[] {
+  return [
+    charts.istiod.namespace,
+    config.istio.gateway.namespace,
+    config.tunnel.cloudflared.namespace,
+    config.externalDns.namespace,
+  ];
+}
+
+/** Every Helm release of the stack, where it goes. */
+export function stackReleases(config: StackConfig): StackRelease[] {
+  const fixed = [charts.cilium, charts.istioBase, charts.istiod, charts.istioCni, charts.ztunnel];
+  return [
+    ...fixed.map(({ releaseName, namespace }) => ({ releaseName, namespace })),
+    { releaseName: charts.istioGateway.releaseName, namespace: config.istio.gateway.namespace },
+    { releaseName: charts.externalDns.releaseName, namespace: config.externalDns.namespace },
+  ];
+}
+
+/**
+ * What must hold before `pulumi up` with this config. `mintsExternalDnsToken`: no `externalDnsApiToken` is set, so
+ * the stack's Cloudflare token must be allowed to create tokens.
+ */
+export function preconditions(config: StackConfig, mintsExternalDnsToken: boolean): Preconditions {
+  const created = new Set(createdNamespaces(config));
+  const needs = new Map<string, string[]>();
+  const need = (namespace: string, by: string) => {
+    if (!created.has(namespace)) needs.set(namespace, [...(needs.get(namespace) ?? []), by]);
+  };
+  config.istio.meshNamespaces.forEach((ns) => need(ns, `${PROJECT}:istio.meshNamespaces (ambient label)`));
+  for (const route of config.routes) {
+    if (route.kind === "gateway") {
+      need(route.namespace, `${route.configKey} (VirtualService${route.mesh ? ", allow" : ""})`);
+    } else if (route.inCluster?.mesh) {
+      need(route.inCluster.namespace, `${route.configKey} (allow)`);
+    }
+  }
+  config.istio.allow.forEach((rule, i) => need(rule.to.namespace, `${PROJECT}:istio.allow[${i}]`));
+  config.istio.mtlsExceptions.forEach((e, i) => need(e.namespace, `${PROJECT}:istio.mtlsExceptions[${i}]`));
+  config.istio.serviceEntries.forEach((e, i) => need(e.namespace, `${PROJECT}:istio.serviceEntries[${i}]`));
+
+  const releases = stackReleases(config);
+  const tokenRights = [
+    `Cloudflare Tunnel Edit on account ${config.cloudflareAccountId}`,
+    `DNS Edit and Zone Read on zone ${config.cloudflareZoneId} (${config.domain})`,
+    ...(mintsExternalDnsToken ? ["API Tokens Edit (to mint external-dns' token)"] : []),
+  ];
+  const hostnames = config.routes.map((r) => r.hostname);
+  return {
+    namespaces: [...needs].map(([name, neededBy]) => ({ name, neededBy })),
+    releases,
+    assumptions: [
+      `kube context '${config.kubeContext}' exists in ${config.kubeconfig ? `${PROJECT}:kubeconfig` : "$KUBECONFIG or ~/.kube/config"}`,
+      `the nodes run no CNI and no kube-proxy: Cilium replaces both, reaching the API server at ${config.cilium.k8sServiceHost}:${config.cilium.k8sServicePort}`,
+      `the LB pool (${config.cilium.lbPool.map(describeBlock).join(", ")}) is free on the LAN: outside the DHCP range, used by no host`,
+      `no Helm release ${releases.map((r) => `${r.namespace}/${r.releaseName}`).join(", ")} exists unless this stack installed it`,
+      `the Cloudflare API token may: ${tokenRights.join("; ")}`,
+      `no tunnel named '${config.tunnel.name}' exists in the account` +
+        (hostnames.length > 0 ? `, and no DNS record at ${hostnames.join(", ")} other than this stack's` : ""),
+      ...(config.externalDns.serviceMonitor ? ["the Prometheus Operator's ServiceMonitor CRD is installed"] : []),
+    ],
+  };
+}
+
+/** Valid settings that weaken the stack or surprise a reader, one sentence each naming the key. */
+export function warnings(config: StackConfig): string[] {
+  const out: string[] = [];
+  if (!config.tunnel.protect) {
+    out.push(`${PROJECT}:tunnel.protect is false: a destroy or a replacement deletes the tunnel and its DNS records`);
+  }
+  if (!config.istio.defaultDeny) {
+    out.push(`${PROJECT}:istio.defaultDeny is false: every mesh workload accepts any mesh peer`);
+  }
+  if (config.istio.gateway.serviceType === "LoadBalancer") {
+    const at = config.istio.gateway.loadBalancerIP ?? "an address from the LB pool";
+    out.push(
+      `${PROJECT}:istio.gateway.serviceType is LoadBalancer: every gateway route is also served on the LAN at ${at}`,
+    );
+  }
+  if (config.externalDns.proxied) {
+    out.push(`${PROJECT}:externalDns.proxied is true: records of LAN addresses stop working behind Cloudflare's proxy`);
+  }
+  for (const route of config.routes) {
+    // Universal SSL covers the apex and one level below it; deeper names need their own edge certificate.
+    if (route.hostname.slice(0, -config.domain.length - 1).includes(".")) {
+      out.push(
+        `${route.configKey} (${route.hostname}) is more than one level below ${config.domain}: Cloudflare's free Universal SSL certificate does not cover it; order an Advanced Certificate for it or use a one-level name`,
+      );
+    }
+    const outside =
+      route.kind === "gateway"
+        ? !route.mesh && route.namespace
+        : route.inCluster && !route.inCluster.mesh && route.inCluster.namespace;
+    if (outside)
+      out.push(`${route.configKey} (${route.hostname}) stays outside the mesh in '${outside}': no policy protects it`);
+  }
+  config.istio.mtlsExceptions.forEach((e, i) => {
+    const ports = e.ports.length > 0 ? `ports ${e.ports.join(", ")}` : "every port";
+    const pods = e.selector
+      ? `pods ${Object.entries(e.selector)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(",")}`
+      : "every pod";
+    out.push(`${PROJECT}:istio.mtlsExceptions[${i}]: ${pods} in '${e.namespace}' accept plaintext on ${ports}`);
+  });
+  return out;
+}

@@ -1,0 +1,16 @@
+/** Registers a typed custom resource (crds/) in the Pulumi graph through `apiextensions.CustomResource`. */
+import * as k8s from "@pulumi/kubernetes";
+import type * as pulumi from "@pulumi/pulumi";
+import type { TypedObject } from "../crds/object";
+
+export function typedCustomResource(
+  name: string,
+  object: TypedObject,
+  opts: pulumi.CustomResourceOptions,
+): k8s.apiextensions.CustomResource {
+  return new k8s.apiextensions.CustomResource(
+    name,
+    { apiVersion: object.apiVersion, kind: object.kind, metadata: object.metadata, spec: object.spec },
+    opts,
+  );
+}

@@ -1,0 +1,96 @@
+/**
+ * Every Istio policy object of the mesh, from config and the routes: STRICT mTLS mesh-wide with config's
+ * exceptions, the default deny with the allows the stack needs under it, and config's ServiceEntries.
+ */
+import type { IstioSettings } from "../config/schema";
+import type { AuthorizationPolicy, PeerAuthentication, ServiceEntry } from "../crds/istio-io";
+import type { WorkloadIdentity } from "../model/identity";
+import type { IngressGateway } from "../model/ingress-gateway";
+import type { Route } from "../model/routes";
+import { charts } from "../versions";
+import {
+  allowNothing,
+  cloudflaredToOriginAllow,
+  configAllow,
+  gatewayIngressAllow,
+  gatewayToRouteAllow,
+  plaintextAllow,
+  sameNamespaceAllow,
+} from "./authorization";
+import { meshStrictMtls, mtlsException } from "./peer-authentication";
+import { serviceEntry } from "./service-entries";
+
+/** Istio's root namespace: mesh-wide policies live there. */
+const ROOT_NAMESPACE = charts.istiod.namespace;
+
+export interface MeshPolicyInputs {
+  istio: IstioSettings;
+  routes: readonly Route[];
+  gateway: IngressGateway;
+  cloudflared: WorkloadIdentity;
+}
+
+/** One object to register, with the suffix of its Pulumi resource name. */
+export interface MeshPolicyObject {
+  key: string;
+  object: PeerAuthentication | AuthorizationPolicy | ServiceEntry;
+}
+
+/**
+ * The allow that lets a route's traffic reach its backend: from the gateway to a gateway route's Service, or from
+ * cloudflared to an in-cluster direct origin. None for a route outside the mesh (`mesh: false`) or an origin outside
+ * the cluster: only enrolled namespaces enforce policies.
+ */
+export function routeAllow(
+  route: Route,
+  gateway: WorkloadIdentity,
+  cloudflared: WorkloadIdentity,
+): MeshPolicyObject | undefined {
+  if (route.kind === "gateway") {
+    return route.mesh
+      ? { key: `allow-gateway-to-${route.name}`, object: gatewayToRouteAllow(route, gateway) }
+      : undefined;
+  }
+  return route.inCluster?.mesh
+    ? {
+        key: `allow-cloudflared-to-${route.name}`,
+        object: cloudflaredToOriginAllow(route, route.inCluster, cloudflared),
+      }
+    : undefined;
+}
+
+/**
+ * The allows exist only with the default deny: an ALLOW policy also denies everything it does not match to the
+ * workloads it selects, so without the default deny they would turn into piecemeal denies.
+ */
+function allows({ istio, routes, gateway, cloudflared }: MeshPolicyInputs): MeshPolicyObject[] {
+  return [
+    { key: "allow-nothing", object: allowNothing(ROOT_NAMESPACE) },
+    { key: "allow-http-ingress", object: gatewayIngressAllow(gateway) },
+    ...routes.flatMap((route) => routeAllow(route, gateway, cloudflared) ?? []),
+    ...(istio.allowSameNamespace
+      ? istio.meshNamespaces.map((ns) => ({ key: `allow-same-namespace-${ns}`, object: sameNamespaceAllow(ns) }))
+      : []),
+    ...istio.allow.map((rule, i) => ({ key: `allow-config-${i}`, object: configAllow(rule, i) })),
+    ...istio.mtlsExceptions.map((exception, i) => ({
+      key: `allow-plaintext-${i}`,
+      object: plaintextAllow(exception, i),
+    })),
+  ];
+}
+
+export function meshPolicyObjects(inputs: MeshPolicyInputs): MeshPolicyObject[] {
+  const { istio } = inputs;
+  return [
+    { key: "mtls-strict", object: meshStrictMtls(ROOT_NAMESPACE) },
+    ...istio.mtlsExceptions.map((exception, i) => ({
+      key: `mtls-exception-${i}`,
+      object: mtlsException(exception, i),
+    })),
+    ...(istio.defaultDeny ? allows(inputs) : []),
+    ...istio.serviceEntries.map((entry) => ({
+      key: `service-entry-${entry.namespace}-${entry.name}`,
+      object: serviceEntry(entry),
+    })),
+  ];
+}

@@ -1,0 +1,48 @@
+/**
+ * What the pure-builder tests start from, made by the project's own code rather than written out by hand: config as
+ * config/load.ts parses it (the committed stack file plus overrides), routes as config/routes.ts normalises them, and
+ * the gateway as model/ingress-gateway.ts derives it.
+ */
+import { parseConfig, type StackConfig } from "../../config/load";
+import { normaliseRoutes } from "../../config/routes";
+import type { RouteEntry } from "../../config/schema";
+import { ingressGateway } from "../../model/ingress-gateway";
+import type { DirectRoute, GatewayRoute, Route } from "../../model/routes";
+import { stackConfig, STACK, type ConfigValues } from "./harness";
+
+export const gateway = ingressGateway("istio-ingress");
+
+/** The committed stack file's plain config with `overrides` (`undefined` removes a key), parsed. */
+export function parsedConfig(overrides: ConfigValues = {}): StackConfig {
+  const raw: ConfigValues = { ...stackConfig(), ...overrides };
+  for (const [key, value] of Object.entries(raw)) if (value === undefined) delete raw[key];
+  return parseConfig(raw, STACK);
+}
+
+/**
+ * Routes as config normalises them, in the domain example.com; every namespace a route names is in the mesh unless
+ * the route says `mesh: false`.
+ */
+export function normalised(entries: RouteEntry[]): Route[] {
+  const namespaces = entries.flatMap((entry) => {
+    if (entry.mesh === false) return [];
+    if (entry.kind === "gateway") return [entry.namespace];
+    const host = /^[a-z+]+:\/\/[^.]+\.([^.:/]+)\.svc/.exec(entry.origin);
+    return host ? [host[1]!] : [];
+  });
+  const { routes, issues } = normaliseRoutes(entries, "example.com", [...new Set(namespaces)]);
+  if (issues.length > 0) throw new Error(issues.map((i) => `${i.key}: ${i.message}`).join("; "));
+  return routes;
+}
+
+/** A gateway route `<host>.example.com` → `<service>.<namespace>:<port>`, in the mesh. */
+export function gatewayRoute(host: string, namespace: string, port: number, targetPort?: number): GatewayRoute {
+  return normalised([
+    { kind: "gateway", host, service: host.startsWith("*") ? "fallback" : host, namespace, port, targetPort },
+  ])[0] as GatewayRoute;
+}
+
+/** A direct route `<host>.example.com` → `origin` (an in-cluster origin's namespace in the mesh). */
+export function directRoute(host: string, origin: string, targetPort?: number): DirectRoute {
+  return normalised([{ kind: "direct", host, origin, targetPort }])[0] as DirectRoute;
+}
