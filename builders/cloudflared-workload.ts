@@ -23,7 +23,7 @@ export function cloudflaredIdentity(namespace: string): WorkloadIdentity {
   return { namespace, serviceAccount: CLOUDFLARED_NAME };
 }
 
-export interface CloudflaredDeploymentArgs {
+interface CloudflaredDeploymentArgs {
   cloudflared: TunnelSettings["cloudflared"];
   /** The image tag (`versions.cloudflared`). */
   version: string;

@@ -6,7 +6,7 @@ export const TOKEN_PERMISSION_GROUPS = ["Zone Read", "DNS Write"] as const;
 export const ZONE_SCOPE = "com.cloudflare.api.account.zone";
 
 /** One token policy, as the v6 provider takes it (`resources` is a JSON-encoded object). */
-export interface TokenPolicy {
+interface TokenPolicy {
   effect: "allow";
   permissionGroups: { id: string }[];
   resources: string;

@@ -10,13 +10,13 @@ import { gatewayUrl, type IngressGateway } from "../model/ingress-gateway";
 import { isWildcard, type Route } from "../model/routes";
 
 /** One tunnel ingress rule; the catch-all has no hostname. */
-export interface IngressRule {
+interface IngressRule {
   hostname?: string;
   service: string;
 }
 
 /** The tunnel configuration, in the provider's field names (`connectTimeout` is in seconds). */
-export interface TunnelConfig {
+interface TunnelConfig {
   ingresses: IngressRule[];
   originRequest: { connectTimeout: number; http2Origin: boolean; noTlsVerify: boolean };
 }

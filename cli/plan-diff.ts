@@ -7,14 +7,14 @@ import * as fs from "node:fs";
 import { PLAN_FORMAT, type Plan, type PlannedResource } from "./plan-model";
 import { kindOf } from "./plan-render";
 
-export interface InputChange {
+interface InputChange {
   /** Dotted path into the inputs (`values.hubble.ui.enabled`, `spec.rules[0].to`). */
   path: string;
   before: unknown;
   after: unknown;
 }
 
-export interface PlanDiff {
+interface PlanDiff {
   added: PlannedResource[];
   removed: PlannedResource[];
   changed: { resource: PlannedResource; changes: InputChange[] }[];

@@ -29,7 +29,7 @@ export interface PlannedResource {
 }
 
 /** One public hostname: where the tunnel sends it, through which gateway, to what, allowed by which policy. */
-export interface RouteRow {
+interface RouteRow {
   hostname: string;
   tunnelRule: string;
   gateway: string;

@@ -15,7 +15,7 @@ export function kindOf(type: string): string {
   return type.split(":").pop() ?? type;
 }
 
-export function yamlBlock(value: unknown, indent: string): string {
+function yamlBlock(value: unknown, indent: string): string {
   return stringify(value, { lineWidth: 0 })
     .trimEnd()
     .split("\n")
@@ -23,7 +23,7 @@ export function yamlBlock(value: unknown, indent: string): string {
     .join("\n");
 }
 
-export function table(rows: string[][], indent = "  "): string {
+function table(rows: string[][], indent = "  "): string {
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? "").length)));
   return rows.map((row) => `${indent}${row.map((cell, i) => cell.padEnd(widths[i]!)).join("  ")}`.trimEnd()).join("\n");
 }

@@ -15,7 +15,7 @@
  */
 
 /** A `config:` entry of Pulumi.yaml in its long form. */
-export interface ConfigDeclaration {
+interface ConfigDeclaration {
   type?: string;
   items?: ItemsType;
   description?: string;
@@ -24,7 +24,7 @@ export interface ConfigDeclaration {
   value?: unknown;
 }
 
-export interface ItemsType {
+interface ItemsType {
   type: string;
   items?: ItemsType;
 }
@@ -172,7 +172,7 @@ function isSecure(value: unknown): value is { secure: string } {
 }
 
 /** Decrypts a `secure:` ciphertext; throws as the CLI does when the secrets provider cannot. */
-export type Decrypter = (ciphertext: string, key: string) => string;
+type Decrypter = (ciphertext: string, key: string) => string;
 
 function stackValue(raw: unknown, key: string, decrypt: Decrypter): StackValue {
   if (isSecure(raw)) return { text: decrypt(raw.secure, key), secure: true, object: false };

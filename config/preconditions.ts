@@ -9,13 +9,13 @@ import type { StackConfig } from "./load";
 import { PROJECT } from "./schema";
 
 /** A namespace the stack writes into or labels without creating it, and the config keys that need it. */
-export interface RequiredNamespace {
+interface RequiredNamespace {
   name: string;
   neededBy: string[];
 }
 
 /** A Helm release the stack installs. */
-export interface StackRelease {
+interface StackRelease {
   releaseName: string;
   namespace: string;
 }

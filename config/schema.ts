@@ -176,28 +176,31 @@ const mtlsException = z
   });
 
 const meshAllow = z.strictObject({
-  from: meshPeer,
-  to: z.strictObject({
-    namespace: k8sName.describe("A mesh namespace."),
-    ports: z.array(port).min(1).describe("Container ports."),
-  }),
+  from: meshPeer.describe("Who may connect."),
+  to: z
+    .strictObject({
+      namespace: k8sName.describe("A mesh namespace."),
+      ports: z.array(port).min(1).describe("Container ports."),
+    })
+    .describe("What they may reach."),
 });
 
 const serviceEntry = z.strictObject({
-  name: k8sName,
+  name: k8sName.describe("The ServiceEntry's name."),
   namespace: k8sName.default("istio-system").describe("Namespace of the ServiceEntry (istio-system: mesh-wide)."),
-  hosts: z.array(domainName).min(1),
+  hosts: z.array(domainName).min(1).describe("The external hostnames."),
   ports: z
     .array(
       z.strictObject({
-        number: port,
-        protocol: z.enum(["HTTP", "HTTPS", "HTTP2", "GRPC", "TLS", "TCP"]),
-        name: k8sName,
+        number: port.describe("The port."),
+        protocol: z.enum(["HTTP", "HTTPS", "HTTP2", "GRPC", "TLS", "TCP"]).describe("Its protocol."),
+        name: k8sName.describe("Its name."),
       }),
     )
-    .min(1),
+    .min(1)
+    .describe("The ports the mesh may use."),
   // STATIC would need endpoints, which this stack does not take.
-  resolution: z.enum(["DNS", "NONE"]).default("DNS"),
+  resolution: z.enum(["DNS", "NONE"]).default("DNS").describe("How the mesh resolves the hosts."),
 });
 
 const gatewaySchema = z
@@ -246,11 +249,11 @@ const istioSchema = z
     gateway: gatewaySchema,
     values: z
       .strictObject({
-        base: helmValues.optional(),
-        istiod: helmValues.optional(),
-        cni: helmValues.optional(),
-        ztunnel: helmValues.optional(),
-        gateway: helmValues.optional(),
+        base: helmValues.optional().describe("Values of the base chart (CRDs)."),
+        istiod: helmValues.optional().describe("Values of istiod."),
+        cni: helmValues.optional().describe("Values of istio-cni."),
+        ztunnel: helmValues.optional().describe("Values of ztunnel."),
+        gateway: helmValues.optional().describe("Values of the ingress gateway."),
       })
       .default({})
       .describe("Escape hatch per chart: values deep-merged last."),
@@ -278,9 +281,6 @@ const routeHost = z
   .describe(
     "One label (grafana → grafana.<domain>), @ (the apex), * (every other name), *.lab (every name below lab) or a full name in the domain.",
   );
-const targetPort = port
-  .optional()
-  .describe("The container port behind `port`, when it differs (policies match this one).");
 const routeMesh = z
   .boolean()
   .optional()
@@ -295,7 +295,7 @@ export const gatewayRouteSchema = z.strictObject({
   service: k8sName.describe("The Service's name."),
   namespace: k8sName.describe("The Service's namespace."),
   port: port.describe("The Service port."),
-  targetPort,
+  targetPort: port.optional().describe("The container port behind `port`, when it differs (policies match this one)."),
   mesh: routeMesh,
 });
 
@@ -304,7 +304,9 @@ export const directRouteSchema = z.strictObject({
   kind: z.literal("direct"),
   host: routeHost,
   origin: originUrl.describe("Where cloudflared sends it: http(s)://, tcp://, ssh://, rdp://, smb://, unix:."),
-  targetPort,
+  targetPort: port
+    .optional()
+    .describe("For an origin in this cluster: the container port behind the URL's port, when it differs."),
   mesh: routeMesh,
 });
 
@@ -460,7 +462,6 @@ export type Distribution = ParsedConfig["distribution"];
 export type LbPoolBlock = z.output<typeof lbPoolBlock>;
 export type CiliumSettings = ParsedConfig["cilium"];
 export type IstioSettings = ParsedConfig["istio"];
-export type GatewaySettings = IstioSettings["gateway"];
 export type MtlsException = IstioSettings["mtlsExceptions"][number];
 export type MeshAllow = IstioSettings["allow"][number];
 export type ExternalService = IstioSettings["serviceEntries"][number];

@@ -4,7 +4,7 @@
  */
 import type { TypedObject } from "./object";
 
-export interface LabelSelector {
+interface LabelSelector {
   matchLabels?: Record<string, string>;
   matchExpressions?: { key: string; operator: "In" | "NotIn" | "Exists" | "DoesNotExist"; values?: string[] }[];
 }
@@ -29,7 +29,7 @@ export type CiliumL2AnnouncementPolicy = TypedObject<
   }
 >;
 
-export interface CiliumIngressRule {
+interface CiliumIngressRule {
   fromCIDR?: string[];
 }
 

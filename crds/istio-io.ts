@@ -9,11 +9,11 @@ export const SECURITY_API = "security.istio.io/v1";
 export const NETWORKING_API = "networking.istio.io/v1";
 
 /** Workload selector of security policies (label keys and values, no wildcards). */
-export interface WorkloadSelector {
+interface WorkloadSelector {
   matchLabels: Record<string, string>;
 }
 
-export type MtlsMode = "UNSET" | "DISABLE" | "PERMISSIVE" | "STRICT";
+type MtlsMode = "UNSET" | "DISABLE" | "PERMISSIVE" | "STRICT";
 
 export type PeerAuthentication = TypedObject<
   "PeerAuthentication",
@@ -25,14 +25,14 @@ export type PeerAuthentication = TypedObject<
   }
 >;
 
-export interface AuthorizationSource {
+interface AuthorizationSource {
   /** Peer identities, `<trust domain>/ns/<namespace>/sa/<service account>`; `*` means any authenticated peer. */
   principals?: string[];
   notPrincipals?: string[];
   namespaces?: string[];
 }
 
-export interface AuthorizationOperation {
+interface AuthorizationOperation {
   /** Destination ports as strings: the workload's port, not the Service's. */
   ports?: string[];
 }
@@ -48,7 +48,7 @@ export type AuthorizationPolicy = TypedObject<
   { selector?: WorkloadSelector; action?: "ALLOW" | "DENY"; rules?: AuthorizationRule[] }
 >;
 
-export interface GatewayServer {
+interface GatewayServer {
   port: { number: number; name: string; protocol: "HTTP" };
   hosts: string[];
 }
@@ -62,7 +62,7 @@ export type Gateway = TypedObject<
   }
 >;
 
-export interface HttpRouteDestination {
+interface HttpRouteDestination {
   destination: { host: string; port: { number: number } };
 }
 
@@ -76,7 +76,7 @@ export type VirtualService = TypedObject<
   }
 >;
 
-export type ServiceEntryProtocol = "HTTP" | "HTTPS" | "HTTP2" | "GRPC" | "TLS" | "TCP";
+type ServiceEntryProtocol = "HTTP" | "HTTPS" | "HTTP2" | "GRPC" | "TLS" | "TCP";
 
 export type ServiceEntry = TypedObject<
   "ServiceEntry",

@@ -1,5 +1,5 @@
 /** The object type every custom resource this stack emits shares: a Kubernetes object whose spec is typed. */
-export interface ObjectMeta {
+interface ObjectMeta {
   name: string;
   /** Omitted for cluster-scoped kinds. */
   namespace?: string;

@@ -10,7 +10,7 @@ import type { Chart } from "../versions";
 /** Plain JSON-like Helm values. */
 export type HelmValues = { [key: string]: unknown };
 
-export interface ChartReleaseArgs {
+interface ChartReleaseArgs {
   /** The chart and its release name (an entry of `charts` in versions.ts). */
   chart: Chart;
   version: string;

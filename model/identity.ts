@@ -1,7 +1,7 @@
 /** Workload identities in the mesh, as AuthorizationPolicy rules name them. */
 
 /** Istio's default trust domain (meshConfig.trustDomain); this stack does not change it. */
-export const TRUST_DOMAIN = "cluster.local";
+const TRUST_DOMAIN = "cluster.local";
 
 /** A workload's identity: its namespace and service account. */
 export interface WorkloadIdentity {

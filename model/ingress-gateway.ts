@@ -7,7 +7,7 @@ import { charts } from "../versions";
 import type { WorkloadIdentity } from "./identity";
 
 /** The gateway's plain-HTTP port, on the Service and on the pod (TLS ends at Cloudflare). */
-export const GATEWAY_HTTP_PORT = 80;
+const GATEWAY_HTTP_PORT = 80;
 
 export interface IngressGateway extends WorkloadIdentity {
   /** Service name; `http://<service>.<namespace>.svc.cluster.local:<port>` reaches the gateway. */

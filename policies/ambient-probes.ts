@@ -4,7 +4,7 @@
 import type { CiliumClusterwideNetworkPolicy } from "../crds/cilium-io";
 
 /** The link-local address istio-cni SNATs kubelet probes of ambient pods to. */
-export const AMBIENT_PROBE_SOURCE = "169.254.7.127/32";
+const AMBIENT_PROBE_SOURCE = "169.254.7.127/32";
 
 /**
  * Lets kubelet probes into every endpoint. Cilium exempts node traffic from policy, but ambient's probes arrive from

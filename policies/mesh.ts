@@ -31,7 +31,7 @@ export interface MeshPolicyInputs {
 }
 
 /** One object to register, with the suffix of its Pulumi resource name. */
-export interface MeshPolicyObject {
+interface MeshPolicyObject {
   key: string;
   object: PeerAuthentication | AuthorizationPolicy | ServiceEntry;
 }

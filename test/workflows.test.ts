@@ -10,7 +10,9 @@ interface Step {
   with?: Record<string, unknown>;
 }
 interface Workflow {
+  name: string;
   on: Record<string, unknown>;
+  permissions?: Record<string, string>;
   jobs: Record<
     string,
     {
@@ -18,6 +20,7 @@ interface Workflow {
       "timeout-minutes"?: number;
       environment?: string;
       needs?: string;
+      if?: string;
       strategy?: { matrix: Record<string, unknown[]> };
       steps: Step[];
     }
@@ -59,17 +62,58 @@ describe("GitHub workflows", () => {
     for (const action of uses) expect(action).toMatch(/^[\w.-]+\/[\w.-]+@[0-9a-f]{40}$/);
   });
 
-  it("on pull requests: install, test, then a pulumi preview of the stack commented on the PR", () => {
+  it("on pull requests: the tests, then a pulumi preview commented on the PR, for this repository's branches only", () => {
     const pr = workflows["pull-request.yml"]!;
     expect(Object.keys(pr.on)).toEqual(["pull_request"]);
-    expect(pr.jobs.test!.steps.map((s) => s.run).filter(Boolean)).toEqual([
-      "npm ci",
-      "npm test",
-      "npm run plan -- --out plan-out",
-    ]);
+    expect(pr.permissions).toEqual({ contents: "read" });
+    expect(pr.jobs.test!.steps.map((s) => s.run).filter(Boolean)).toEqual(["npm ci", "npm test"]);
     expect(pr.jobs.preview!.needs).toBe("test");
+    expect(pr.jobs.preview!.if).toBe("github.event.pull_request.head.repo.full_name == github.repository");
     const preview = pr.jobs.preview!.steps.find((s) => s.uses?.startsWith("pulumi/actions@"))!;
     expect(preview.with).toMatchObject({ command: "preview", "stack-name": "homecluster", "comment-on-pr": true });
+  });
+
+  it("on every pull request, forks too: the offline plan of the head diffed against the base's, as an artifact", () => {
+    const job = workflows["pull-request.yml"]!.jobs["offline-plan"]!;
+    expect(job.if).toBeUndefined();
+    const checkouts = job.steps.filter((s) => s.uses?.startsWith("actions/checkout@"));
+    expect(checkouts.map((s) => s.with)).toEqual([
+      { ref: "${{ github.event.pull_request.base.sha }}", path: "base" },
+      { path: "head" },
+    ]);
+    const runs = job.steps.map((s) => s.run ?? "").join("\n");
+    expect(runs).toContain('npm run --silent plan -- --json > "$RUNNER_TEMP/base.json"');
+    expect(runs).toContain('npm run --silent plan -- --diff "$RUNNER_TEMP/base.json" > "$RUNNER_TEMP/diff.txt"');
+    expect(job.steps.at(-1)).toMatchObject({
+      uses: expect.stringMatching(/^actions\/upload-artifact@/),
+      with: { name: "offline-plan" },
+    });
+  });
+
+  it("comment the offline plan from the default branch, reading the artifact as data, checking out nothing", () => {
+    const comment = workflows["pr-comment.yml"]!;
+    expect(comment.on).toEqual({
+      workflow_run: { workflows: [workflows["pull-request.yml"]!.name], types: ["completed"] },
+    });
+    expect(comment.permissions).toEqual({ actions: "read", "pull-requests": "write" });
+    const job = comment.jobs.comment!;
+    expect(job.steps.filter((s) => s.uses?.startsWith("actions/checkout@"))).toEqual([]);
+    expect(job.steps[0]).toMatchObject({
+      uses: expect.stringMatching(/^actions\/download-artifact@/),
+      with: { name: "offline-plan", "run-id": "${{ github.event.workflow_run.id }}" },
+    });
+    expect(job.steps[1]!.run).toContain('[[ "$number" =~ ^[0-9]+$ ]]');
+    expect(job.steps[2]).toMatchObject({
+      uses: expect.stringMatching(/^marocchino\/sticky-pull-request-comment@/),
+      with: { header: "offline-plan", number_force: "${{ steps.pr.outputs.number }}" },
+    });
+  });
+
+  it("check renovate.json with Renovate's own validator (it needs Node 24)", () => {
+    const job = workflows["pull-request.yml"]!.jobs["renovate-config"]!;
+    expect(job.steps.map((s) => s.run).filter(Boolean)).toEqual([
+      "npx --yes --package renovate@44.121.2 -- renovate-config-validator --strict renovate.json",
+    ]);
   });
 
   it("on main: pulumi up behind a protected environment, then a preview that expects no changes", () => {
@@ -95,7 +139,9 @@ describe("GitHub workflows", () => {
     for (const { file, name, job } of jobs()) {
       for (const step of job.steps.filter((s) => s.uses?.startsWith("actions/setup-node@"))) {
         const version = step.with?.["node-version-file"] ?? step.with?.["node-version"];
-        expect(version, `${file}: ${name}`).toMatch(/^(\.nvmrc|\$\{\{ matrix\.node \}\})$/);
+        // Renovate's validator is the one job that needs Node 24.
+        const expected = name === "renovate-config" ? /^24$/ : /^((head\/)?\.nvmrc|\$\{\{ matrix\.node \}\})$/;
+        expect(String(version), `${file}: ${name}`).toMatch(expected);
       }
     }
     expect(workflows["pull-request.yml"]!.jobs.test!.strategy?.matrix.node).toEqual([22, 24]);

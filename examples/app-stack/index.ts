@@ -8,7 +8,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { HomeclusterOutputs } from "../../contract";
+import type { HomeclusterOutputs } from "homecluster/contract";
 
 const config = new pulumi.Config();
 /** `<org>/homecluster/homecluster` (Pulumi Cloud) or `organization/homecluster/homecluster` (file/S3 backend). */

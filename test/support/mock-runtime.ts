@@ -116,7 +116,11 @@ function mockCall(token: string, inputs: Record<string, unknown>): Record<string
 }
 
 export interface MockRunOptions {
+  /** The Pulumi project. Default: homecluster. */
+  project?: string;
   stack: string;
+  /** The outputs of the stacks the program reads through StackReference, by stack name. */
+  stackReferences?: Record<string, Record<string, unknown>>;
   /** What the CLI hands the program (test/support/pulumi-cli-gate.ts): full keys, string values, secret keys. */
   config: ProgramConfig;
   /** Run as `pulumi preview` (unknown outputs) instead of `pulumi up`. */
@@ -160,13 +164,20 @@ export async function runUnderMocks(options: MockRunOptions): Promise<MockRun> {
 
   await pulumi.runtime.setMocks(
     {
-      newResource: (args) => ({ id: `${args.name}-id`, state: mockState(args.type, args.name, args.inputs) }),
+      newResource: (args) => {
+        if (args.type !== "pulumi:pulumi:StackReference") {
+          return { id: `${args.name}-id`, state: mockState(args.type, args.name, args.inputs) };
+        }
+        const outputs = options.stackReferences?.[args.name];
+        if (!outputs) throw new Error(`no outputs mocked for the stack reference ${args.name}`);
+        return { id: args.name, state: { name: args.name, outputs, secretOutputNames: [] } };
+      },
       call: (args) => {
         calls.push({ token: args.token, inputs: args.inputs, provider: args.provider || undefined });
         return mockCall(args.token, args.inputs);
       },
     },
-    PROJECT,
+    options.project ?? PROJECT,
     options.stack,
     options.preview ?? false,
   );
