@@ -48,4 +48,12 @@ export interface HomeclusterOutputs {
   versions: Versions;
   /** DNS ownership: external-dns' TXT owner id, and the label that keeps external-dns off tunnel objects. */
   dns: { externalDnsOwnerId: string; tunnelRouteLabel: string };
+  /**
+   * Cloudflare Access: the team domain (the issuer of Access's JWTs is `https://<teamDomain>`; null when no route is
+   * protected) and each protected hostname's application, whose `aud` tag is the JWT's audience.
+   */
+  access: {
+    teamDomain: string | null;
+    applications: Record<string, { aud: string; policies: string[] }>;
+  };
 }

@@ -5,6 +5,7 @@
 import * as cloudflare from "@pulumi/cloudflare";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { Access } from "./components/access";
 import { Cilium } from "./components/cilium";
 import { Tunnel } from "./components/cloudflare-tunnel";
 import { ExternalDns } from "./components/external-dns";
@@ -40,6 +41,16 @@ const istio = new IstioAmbient(
   { istio: config.istio, version: config.versions.istio, cilium: cilium.release },
   inCluster,
 );
+const zeroTrust = new Access(
+  "access",
+  {
+    access: config.access,
+    accountId: config.cloudflareAccountId,
+    routes: config.routes,
+    protect: config.tunnel.protect,
+  },
+  { providers: [cloudflareProvider] },
+);
 const tunnel = new Tunnel(
   "tunnel",
   {
@@ -51,6 +62,7 @@ const tunnel = new Tunnel(
     version: config.versions.cloudflared,
     owner: config.owner,
     cilium: cilium.release,
+    access: zeroTrust.check,
   },
   inClusterAndCloudflare,
 );
@@ -59,7 +71,7 @@ const mesh = new MeshPolicies(
   { istio: config.istio, routes: config.routes, mesh: istio, cloudflared: tunnel.cloudflared, cilium: cilium.release },
   inCluster,
 );
-const ingress = new IngressRoutes("routes", { routes: config.routes, mesh: istio }, inCluster);
+const ingress = new IngressRoutes("routes", { routes: config.routes, mesh: istio, access: zeroTrust.check }, inCluster);
 const externalDns = new ExternalDns(
   "external-dns",
   {
@@ -87,3 +99,4 @@ export const meshNamespaces: Exported<"meshNamespaces"> = mesh.meshNamespaces;
 export const lbPools: Exported<"lbPools"> = cilium.lbPoolBlocks;
 export const versions: Exported<"versions"> = pulumi.output(config.versions);
 export const dns: Exported<"dns"> = pulumi.output(externalDns.ownership);
+export const access: Exported<"access"> = zeroTrust.summary;

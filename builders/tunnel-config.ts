@@ -13,6 +13,14 @@ import { isWildcard, type Route } from "../model/routes";
 interface IngressRule {
   hostname?: string;
   service: string;
+  /** For a route behind Access: cloudflared refuses a request without a valid token for its application. */
+  originRequest?: { access: { required: true; teamName: string; audTags: string[] } };
+}
+
+/** The team and each protected hostname's application `aud`, once the Access applications exist. */
+export interface TunnelAccess {
+  teamName: string;
+  audiences: Record<string, string>;
 }
 
 /** The tunnel configuration, in the provider's field names (`connectTimeout` is in seconds). */
@@ -33,12 +41,23 @@ function ruleService(route: Route, gateway: IngressGateway): string {
  * Cloudflare matches rules in order, so specific hostnames (in route order) come before wildcards (deeper wildcards
  * first), and the catch-all is last.
  */
-export function tunnelIngressRules(routes: readonly Route[], gateway: IngressGateway): IngressRule[] {
+export function tunnelIngressRules(
+  routes: readonly Route[],
+  gateway: IngressGateway,
+  access?: TunnelAccess,
+): IngressRule[] {
   const labels = (r: Route) => r.hostname.split(".").length;
   const specific = routes.filter((r) => !isWildcard(r));
   const wildcards = routes.filter(isWildcard).sort((a, b) => labels(b) - labels(a));
   return [
-    ...[...specific, ...wildcards].map((r) => ({ hostname: r.hostname, service: ruleService(r, gateway) })),
+    ...[...specific, ...wildcards].map((r) => {
+      const aud = r.access.length > 0 ? access?.audiences[r.hostname] : undefined;
+      const check =
+        aud && access
+          ? { originRequest: { access: { required: true as const, teamName: access.teamName, audTags: [aud] } } }
+          : {};
+      return { hostname: r.hostname, service: ruleService(r, gateway), ...check };
+    }),
     CATCH_ALL_RULE,
   ];
 }
@@ -48,9 +67,10 @@ export function tunnelConfig(
   routes: readonly Route[],
   gateway: IngressGateway,
   origin: TunnelSettings["originRequest"],
+  access?: TunnelAccess,
 ): TunnelConfig {
   return {
-    ingresses: tunnelIngressRules(routes, gateway),
+    ingresses: tunnelIngressRules(routes, gateway, access),
     originRequest: {
       connectTimeout: origin.connectTimeoutSeconds,
       http2Origin: origin.http2Origin,

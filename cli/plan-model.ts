@@ -35,6 +35,8 @@ interface RouteRow {
   gateway: string;
   backend: string;
   allow: string;
+  /** The Access policies in front of it, or `public`. */
+  access: string;
 }
 
 export interface Plan {
@@ -75,7 +77,9 @@ function routeRows(config: StackConfig): RouteRow[] {
   const byHostname = new Map(config.routes.map((route) => [route.hostname, route]));
   return tunnelIngressRules(config.routes, gateway).map((rule) => {
     const route = rule.hostname === undefined ? undefined : byHostname.get(rule.hostname);
-    if (!route) return { hostname: "(anything else)", tunnelRule: rule.service, gateway: "", backend: "", allow: "" };
+    if (!route) {
+      return { hostname: "(anything else)", tunnelRule: rule.service, gateway: "", backend: "", allow: "", access: "" };
+    }
     const allow = config.istio.defaultDeny ? routeAllow(route, gateway, cloudflared)?.object.metadata : undefined;
     return {
       hostname: route.hostname,
@@ -88,6 +92,7 @@ function routeRows(config: StackConfig): RouteRow[] {
             ? `(direct) ${route.inCluster.service}.${route.inCluster.namespace}:${route.inCluster.targetPort ?? route.inCluster.port}`
             : "(direct, outside the cluster)",
       allow: allow ? `${allow.namespace}/${allow.name}` : "—",
+      access: route.access.length > 0 ? route.access.join(", ") : "public",
     };
   });
 }

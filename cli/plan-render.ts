@@ -113,8 +113,8 @@ export function renderPlan(plan: Plan, { values }: { values: boolean }): string 
     "",
     "Routes",
     table([
-      ["HOSTNAME", "TUNNEL RULE", "GATEWAY", "BACKEND", "ALLOW"],
-      ...plan.routes.map((r) => [r.hostname, r.tunnelRule, r.gateway, r.backend, r.allow]),
+      ["HOSTNAME", "ACCESS", "TUNNEL RULE", "GATEWAY", "BACKEND", "ALLOW"],
+      ...plan.routes.map((r) => [r.hostname, r.access, r.tunnelRule, r.gateway, r.backend, r.allow]),
     ]),
   ];
   for (const [group, resources] of byComponent(plan.resources)) {

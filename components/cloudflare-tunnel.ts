@@ -26,10 +26,12 @@ import {
   cloudflaredPdbSpec,
   TUNNEL_TOKEN_SECRET,
 } from "../builders/cloudflared-workload";
-import { routeSummaries, tunnelConfig, tunnelDnsRecordArgs } from "../builders/tunnel-config";
+import { teamName } from "../builders/access-objects";
+import { routeSummaries, tunnelConfig, tunnelDnsRecordArgs, tunnelIngressRules } from "../builders/tunnel-config";
 import type { TunnelSettings } from "../config/schema";
 import type { HomeclusterOutputs } from "../contract";
 import { rolloutAnnotation } from "../lib/rollout-hash";
+import type { AccessCheck } from "../model/access";
 import { dnsRecordComment, type RecordOwner } from "../model/dns-ownership";
 import type { WorkloadIdentity } from "../model/identity";
 import type { IngressGateway } from "../model/ingress-gateway";
@@ -51,6 +53,8 @@ export interface TunnelArgs {
   owner: RecordOwner;
   /** The Cilium release: cloudflared's pods wait for it; nothing else here does. */
   cilium: pulumi.Resource;
+  /** Access (the Access component): cloudflared checks the token of each protected route. Unset: none is. */
+  access?: AccessCheck;
 }
 
 export class Tunnel extends pulumi.ComponentResource {
@@ -82,13 +86,20 @@ export class Tunnel extends pulumi.ComponentResource {
     );
     this.tunnelId = tunnel.id;
     this.cname = pulumi.interpolate`${tunnel.id}.cfargotunnel.com`;
-    const config = tunnelConfig(args.routes, args.gateway, settings.originRequest);
+    const { access } = args;
+    const config = access
+      ? pulumi
+          .all([access.teamDomain, access.audiences])
+          .apply(([team, audiences]) =>
+            tunnelConfig(args.routes, args.gateway, settings.originRequest, { teamName: teamName(team), audiences }),
+          )
+      : tunnelConfig(args.routes, args.gateway, settings.originRequest);
     new cloudflare.ZeroTrustTunnelCloudflaredConfig(
       `${name}-config`,
       { accountId: args.accountId, tunnelId: tunnel.id, config },
       { parent: this },
     );
-    this.hostnames = config.ingresses.flatMap((rule) => (rule.hostname === undefined ? [] : [rule.hostname]));
+    this.hostnames = tunnelIngressRules(args.routes, args.gateway).flatMap((rule) => rule.hostname ?? []);
     this.routes = routeSummaries(args.routes, args.gateway);
     const comment = dnsRecordComment(args.owner);
     for (const route of args.routes) {

@@ -4,22 +4,29 @@
  * Creates, after Istio's CRDs:
  * - the Istio `Gateway` `public` on the ingress gateway with every gateway route's hostname (none when there is no
  *   gateway route), after the gateway's Namespace;
- * - one `VirtualService` per gateway route, in the route's namespace.
+ * - one `VirtualService` per gateway route, in the route's namespace;
+ * - for the gateway routes behind Access, a `RequestAuthentication` and a DENY `AuthorizationPolicy` on the gateway
+ *   (policies/gateway-access.ts), so a request that did not pass Access is refused there too.
  * Direct routes go from the tunnel straight to their origin and get nothing here.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { publicGateway, publicGatewayRef, routeVirtualService } from "../builders/ingress-objects";
 import type { HomeclusterOutputs } from "../contract";
-import { typedCustomResource } from "../lib/custom-resource";
+import { SECURITY_API } from "../crds/istio-io";
+import { deferredCustomResource, typedCustomResource } from "../lib/custom-resource";
 import { principal } from "../model/identity";
 import type { IngressGateway } from "../model/ingress-gateway";
-import { gatewayRoutes, type Route } from "../model/routes";
+import type { AccessCheck } from "../model/access";
+import { gatewayRoutes, protectedRoutes, type Route } from "../model/routes";
+import { accessDenyPolicy, accessRequestAuthentication } from "../policies/gateway-access";
 
 export interface IngressRoutesArgs {
   /** The normalised routes; only gateway routes are used. */
   routes: readonly Route[];
   /** What Istio provides (the IstioAmbient component): its CRDs, the gateway and its Namespace. */
   mesh: { crds: pulumi.Resource; gateway: IngressGateway; gatewayNamespace: pulumi.Resource };
+  /** Access (the Access component): the gateway checks its token on protected routes. Unset: none is. */
+  access?: AccessCheck;
 }
 
 export class IngressRoutes extends pulumi.ComponentResource {
@@ -41,6 +48,26 @@ export class IngressRoutes extends pulumi.ComponentResource {
         parent: this,
         dependsOn: [crds],
       });
+    }
+    const guarded = protectedRoutes(routes);
+    if (args.access && guarded.length > 0) {
+      const hosts = args.access.audiences.apply((audiences) =>
+        guarded.map((route) => ({ hostname: route.hostname, aud: audiences[route.hostname]! })),
+      );
+      const afterGateway = { parent: this, dependsOn: [crds, gatewayNamespace] };
+      const teamDomain = args.access.teamDomain;
+      deferredCustomResource(
+        `${name}-access-jwt`,
+        { apiVersion: SECURITY_API, kind: "RequestAuthentication" },
+        pulumi.all([teamDomain, hosts]).apply(([team, h]) => accessRequestAuthentication(gateway, team, h)),
+        afterGateway,
+      );
+      deferredCustomResource(
+        `${name}-access-deny`,
+        { apiVersion: SECURITY_API, kind: "AuthorizationPolicy" },
+        hosts.apply((h) => accessDenyPolicy(gateway, h)),
+        afterGateway,
+      );
     }
     this.ingressGateway = {
       namespace: gateway.namespace,

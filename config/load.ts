@@ -114,7 +114,11 @@ export function parseConfig(raw: Record<string, unknown>, stack: string, extra: 
     throw new ConfigError([...extra, ...fresh]);
   }
   const config = parsed.data;
-  const normalised = normaliseRoutes(config.routes, config.domain, config.istio.meshNamespaces);
+  const normalised = normaliseRoutes(config.routes, {
+    domain: config.domain,
+    meshNamespaces: config.istio.meshNamespaces,
+    accessPolicies: Object.keys(config.access.policies),
+  });
   const issues = [...extra, ...normalised.issues, ...crossChecks(config, normalised.routes)];
   if (issues.length > 0) throw new ConfigError(issues);
 

@@ -3,6 +3,7 @@
  * (warnings). Pure functions of the config: the offline plan prints them first, and preflight checks the
  * preconditions against the live cluster and account.
  */
+import { protectedRoutes } from "../model/routes";
 import { charts } from "../versions";
 import { describeBlock } from "./checks";
 import type { StackConfig } from "./load";
@@ -76,6 +77,14 @@ export function preconditions(config: StackConfig, mintsExternalDnsToken: boolea
     `Cloudflare Tunnel Edit on account ${config.cloudflareAccountId}`,
     `DNS Edit and Zone Read on zone ${config.cloudflareZoneId} (${config.domain})`,
     ...(mintsExternalDnsToken ? ["API Tokens Edit (to mint external-dns' token)"] : []),
+    ...(protectedRoutes(config.routes).length > 0
+      ? [
+          "Access: Apps and Policies Edit",
+          ...(config.access.teamDomain === undefined
+            ? ["Access: Organizations, Identity Providers, and Groups Read (to look up the team domain)"]
+            : []),
+        ]
+      : []),
   ];
   const hostnames = config.routes.map((r) => r.hostname);
   return {

@@ -71,9 +71,48 @@ function meshMembership(
       };
 }
 
+/** Schemes cloudflared proxies at L7, where Access shows its login page; anything else is a raw stream. */
+const HTTP_SCHEMES = ["http:", "https:"];
+
+/**
+ * A route's Access policies, by name: each must be one of `access.policies`. A non-HTTP direct origin (SSH, RDP, a
+ * database) must name one, or say `public: true`: published as it is, anyone who knows the name reaches it.
+ */
+function accessOf(
+  configKey: string,
+  entry: RouteEntry,
+  hostname: string,
+  policies: ReadonlySet<string>,
+): { access: string[] } | { issues: ConfigIssue[] } {
+  const names = entry.access === undefined ? [] : typeof entry.access === "string" ? [entry.access] : entry.access;
+  const unknown = names.filter((name) => !policies.has(name));
+  if (unknown.length > 0) {
+    const known = policies.size > 0 ? [...policies].join(", ") : "none";
+    return {
+      issues: unknown.map((name) => ({
+        key: `${configKey}.access`,
+        message: `names '${name}', which is not a policy in ${PROJECT}:access.policies (it has: ${known})`,
+      })),
+    };
+  }
+  if (entry.kind !== "direct") return { access: names };
+  if (entry.public && names.length > 0) {
+    return {
+      issues: [{ key: `${configKey}.public`, message: "contradicts its 'access': a route is public or protected" }],
+    };
+  }
+  if (!entry.public && names.length === 0 && !HTTP_SCHEMES.includes(new URL(entry.origin).protocol)) {
+    const message =
+      `${entry.origin} is not HTTP, and anyone who knows ${hostname} can reach it through the tunnel; ` +
+      `protect it with 'access: <policy>' (a policy of ${PROJECT}:access.policies), or set 'public: true' to publish it as it is`;
+    return { issues: [{ key: configKey, message }] };
+  }
+  return { access: names };
+}
+
 /** A direct route: its origin, and the in-cluster Service behind it when there is one. */
 function directRoute(
-  base: Pick<DirectRoute, "hostname" | "name" | "configKey">,
+  base: Pick<DirectRoute, "hostname" | "name" | "configKey" | "access">,
   entry: Extract<RouteEntry, { kind: "direct" }>,
   enrolled: ReadonlySet<string>,
 ): DirectRoute | ConfigIssue[] {
@@ -95,14 +134,21 @@ function directRoute(
   return { kind: "direct", ...base, origin: entry.origin, inCluster: { ...service, ...targetPort, mesh } };
 }
 
+/** What routes are resolved against: the zone, the mesh, and the Access policies they may name. */
+export interface RouteContext {
+  domain: string;
+  meshNamespaces: readonly string[];
+  accessPolicies: readonly string[];
+}
+
 /** Normalises config routes into the one list the gateway, policies and tunnel consume. */
 export function normaliseRoutes(
   entries: readonly RouteEntry[],
-  domain: string,
-  meshNamespaces: readonly string[],
+  { domain, meshNamespaces, accessPolicies }: RouteContext,
 ): { routes: Route[]; issues: ConfigIssue[] } {
   const issues: ConfigIssue[] = [];
   const enrolled = new Set(meshNamespaces);
+  const policies = new Set(accessPolicies);
   const byHostname = new Map<string, string>();
   const byName = new Map<string, string>();
   const routes: Route[] = [];
@@ -129,7 +175,12 @@ export function normaliseRoutes(
     }
     byHostname.set(resolved.hostname, configKey);
     byName.set(resolved.name, configKey);
-    const base = { ...resolved, configKey };
+    const checked = accessOf(configKey, entry, resolved.hostname, policies);
+    if ("issues" in checked) {
+      issues.push(...checked.issues);
+      return;
+    }
+    const base = { ...resolved, configKey, access: checked.access };
     if (entry.kind === "direct") {
       const route = directRoute(base, entry, enrolled);
       if (Array.isArray(route)) issues.push(...route);

@@ -288,8 +288,13 @@ const routeMesh = z
     "false: the namespace stays outside the mesh on purpose (no allow). Otherwise it must be in istio.meshNamespaces.",
   );
 
+const routeAccess = z
+  .union([k8sName, z.array(k8sName).min(1)], { error: "must be a policy name or a list of them" })
+  .optional()
+  .describe("The Access policy (or policies) of access.policies that may reach it; unset: public.");
+
 /** A public hostname through the Istio ingress gateway to a Service. */
-export const gatewayRouteSchema = z.strictObject({
+const gatewayRouteSchema = z.strictObject({
   kind: z.literal("gateway"),
   host: routeHost,
   service: k8sName.describe("The Service's name."),
@@ -297,10 +302,11 @@ export const gatewayRouteSchema = z.strictObject({
   port: port.describe("The Service port."),
   targetPort: port.optional().describe("The container port behind `port`, when it differs (policies match this one)."),
   mesh: routeMesh,
+  access: routeAccess,
 });
 
 /** A public hostname the tunnel sends straight to an origin, bypassing the gateway. */
-export const directRouteSchema = z.strictObject({
+const directRouteSchema = z.strictObject({
   kind: z.literal("direct"),
   host: routeHost,
   origin: originUrl.describe("Where cloudflared sends it: http(s)://, tcp://, ssh://, rdp://, smb://, unix:."),
@@ -308,6 +314,13 @@ export const directRouteSchema = z.strictObject({
     .optional()
     .describe("For an origin in this cluster: the container port behind the URL's port, when it differs."),
   mesh: routeMesh,
+  access: routeAccess,
+  public: z
+    .literal(true)
+    .optional()
+    .describe(
+      "A non-HTTP origin (ssh, rdp, tcp, smb, unix) needs `access` or, to publish it to anyone, `public: true`.",
+    ),
 });
 
 /**
@@ -410,6 +423,47 @@ const externalDnsSchema = z
   .prefault({})
   .describe("external-dns: publishes the cluster's Services and Istio objects in the zone, never a tunnel hostname.");
 
+const accessPolicy = z
+  .strictObject({
+    emails: z
+      .array(z.string().regex(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, "must be an email address"))
+      .default([])
+      .describe("People, by email address."),
+    emailDomains: z.array(domainName).default([]).describe("Everyone with an address in these domains."),
+    groups: z.array(z.string().min(1)).default([]).describe("Access group ids."),
+    serviceTokens: z
+      .array(z.string().min(1))
+      .default([])
+      .describe("Service token ids (non-interactive clients: they get a Service Auth policy of their own)."),
+  })
+  .refine(
+    (p) => p.emails.length + p.emailDomains.length + p.groups.length + p.serviceTokens.length > 0,
+    "needs at least one of emails, emailDomains, groups or serviceTokens",
+  );
+
+const accessSchema = z
+  .strictObject({
+    policies: z
+      .record(k8sName, accessPolicy)
+      .default({})
+      .describe(
+        "Named Access policies that routes refer to with `access:`, each allowing whoever any of its lists names.",
+      ),
+    sessionDuration: z
+      .string()
+      .regex(/^(\d+(h|m|s|ms))+$/, "must be a duration such as 24h or 2h45m")
+      .default("24h")
+      .describe("How long a login lasts before Access asks again."),
+    teamDomain: domainName
+      .refine((d) => d.endsWith(".cloudflareaccess.com"), "must be <team>.cloudflareaccess.com")
+      .optional()
+      .describe("The Zero Trust team domain; unset: looked up from the account's Zero Trust organisation."),
+  })
+  .prefault({})
+  .describe(
+    "Cloudflare Access (Zero Trust) in front of the routes that name a policy; the gateway checks its token too.",
+  );
+
 /** Every plain (non-secret) key, as the stack file holds it. */
 export const configSchema = z.strictObject({
   kubeContext: z
@@ -439,6 +493,7 @@ export const configSchema = z.strictObject({
     ),
   tunnel: tunnelSchema,
   externalDns: externalDnsSchema,
+  access: accessSchema,
 });
 
 /** Secret keys: read only as secrets, never as plain values. */
@@ -468,3 +523,5 @@ export type ExternalService = IstioSettings["serviceEntries"][number];
 export type TunnelSettings = ParsedConfig["tunnel"];
 export type ExternalDnsSettings = ParsedConfig["externalDns"];
 export type RouteEntry = ParsedConfig["routes"][number];
+export type AccessSettings = ParsedConfig["access"];
+export type AccessPolicySettings = AccessSettings["policies"][string];

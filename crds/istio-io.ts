@@ -30,17 +30,44 @@ interface AuthorizationSource {
   principals?: string[];
   notPrincipals?: string[];
   namespaces?: string[];
+  /** JWT identities, `<iss>/<sub>`; `*` means any valid token (HTTP only: the gateway, a waypoint). */
+  notRequestPrincipals?: string[];
 }
 
 interface AuthorizationOperation {
   /** Destination ports as strings: the workload's port, not the Service's. */
   ports?: string[];
+  /** Host headers (HTTP only); `*` at either end matches a prefix or suffix. */
+  hosts?: string[];
+}
+
+interface AuthorizationCondition {
+  /** An Istio attribute, such as `request.auth.audiences`. */
+  key: string;
+  values?: string[];
+  notValues?: string[];
 }
 
 export interface AuthorizationRule {
   from?: { source: AuthorizationSource }[];
   to?: { operation: AuthorizationOperation }[];
+  when?: AuthorizationCondition[];
 }
+
+/** Validates a JWT from a header against an issuer's keys; a request with an invalid token is refused (401). */
+export type RequestAuthentication = TypedObject<
+  "RequestAuthentication",
+  {
+    selector: WorkloadSelector;
+    jwtRules: {
+      issuer: string;
+      jwksUri: string;
+      audiences: string[];
+      fromHeaders: { name: string; prefix?: string }[];
+      forwardOriginalToken: boolean;
+    }[];
+  }
+>;
 
 /** An empty spec is the "allow nothing" policy: an ALLOW policy that matches nothing. */
 export type AuthorizationPolicy = TypedObject<

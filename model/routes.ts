@@ -11,6 +11,8 @@ interface RouteBase {
   name: string;
   /** Where the stack file declares it (`homecluster:routes[0]`), for messages and the plan. */
   configKey: string;
+  /** The Access policies that may reach it, by name; empty: public. */
+  access: string[];
 }
 
 /** A hostname served through the Istio ingress gateway to a Service in the cluster. */
@@ -55,4 +57,9 @@ export function isWildcard(route: Route): boolean {
 
 export function gatewayRoutes(routes: readonly Route[]): GatewayRoute[] {
   return routes.filter((r): r is GatewayRoute => r.kind === "gateway");
+}
+
+/** The routes behind Cloudflare Access. */
+export function protectedRoutes<R extends Route>(routes: readonly R[]): R[] {
+  return routes.filter((r) => r.access.length > 0);
 }

@@ -16,7 +16,7 @@ import { dnsRecordComment } from "../model/dns-ownership";
 import { gatewayUrl } from "../model/ingress-gateway";
 import { directRoute, gateway, gatewayRoute, parsedConfig } from "./support/fixtures";
 import { isSecretAt, plainOccurrences, runProgram, sharedRun, TYPES, type ProgramRun } from "./support/harness";
-import { MOCK_TUNNEL_TOKEN, type RecordedResource } from "./support/mock-runtime";
+import { MOCK_TUNNEL_TOKEN, mockAud, type RecordedResource } from "./support/mock-runtime";
 
 const GATEWAY_URL = "http://istio-ingress.istio-ingress.svc.cluster.local:80";
 const TOKEN_FROM_SECRET = [
@@ -223,7 +223,14 @@ describe("the Tunnel component with the committed config", () => {
     expect(run().get(TYPES.tunnelConfig, "tunnel-config").inputs).toEqual({
       accountId: "0123456789abcdef0123456789abcdef",
       tunnelId: TUNNEL_ID,
-      config: tunnelConfig(config.routes, gateway, config.tunnel.originRequest),
+      // grafana and ssh are behind Access (test/access.test.ts): cloudflared checks their tokens.
+      config: tunnelConfig(config.routes, gateway, config.tunnel.originRequest, {
+        teamName: "homecluster",
+        audiences: {
+          "grafana.example.com": mockAud("access-app-grafana"),
+          "ssh.example.com": mockAud("access-app-ssh"),
+        },
+      }),
     });
   });
 

@@ -59,6 +59,7 @@ describe("the committed config", () => {
         port: 80,
         targetPort: 3000,
         mesh: true,
+        access: ["admins"],
       },
       {
         kind: "gateway",
@@ -69,6 +70,7 @@ describe("the committed config", () => {
         namespace: "media",
         port: 8096,
         mesh: true,
+        access: [],
       },
       {
         kind: "gateway",
@@ -79,6 +81,7 @@ describe("the committed config", () => {
         namespace: "media",
         port: 3000,
         mesh: true,
+        access: [],
       },
       {
         kind: "direct",
@@ -87,6 +90,7 @@ describe("the committed config", () => {
         configKey: "homecluster:routes[3]",
         origin: "ssh://bastion.infra.svc.cluster.local:22",
         inCluster: { service: "bastion", namespace: "infra", port: 22, mesh: true },
+        access: ["admins"],
       },
     ]);
   });
@@ -142,6 +146,12 @@ describe("preconditions", () => {
     ]);
     expect(minting.assumptions.join("\n")).toContain("API Tokens Edit (to mint external-dns' token)");
     expect(preconditions(parse(), false).assumptions.join("\n")).not.toContain("API Tokens Edit");
+    // grafana and ssh are behind Access; the team domain is looked up unless config gives it.
+    expect(minting.assumptions.join("\n")).toContain(
+      "Access: Apps and Policies Edit; Access: Organizations, Identity Providers, and Groups Read (to look up the team domain)",
+    );
+    const access = { ...(committed.access as object), teamDomain: "home.cloudflareaccess.com" };
+    expect(preconditions(parse({ access }), true).assumptions.join("\n")).not.toContain("Groups Read");
     const monitored = parse({ externalDns: { serviceMonitor: true } });
     expect(preconditions(monitored, true).assumptions).toContain(
       "the Prometheus Operator's ServiceMonitor CRD is installed",
@@ -189,11 +199,10 @@ describe("normaliseRoutes", () => {
     const { routes, issues } = normaliseRoutes(
       [
         { kind: "gateway", host: "wiki", service: "wiki", namespace: "legacy", port: 80, mesh: false },
-        { kind: "direct", host: "db", origin: "tcp://postgres.data.svc:5432", targetPort: 15432 },
+        { kind: "direct", host: "db", origin: "tcp://postgres.data.svc:5432", targetPort: 15432, public: true },
         { kind: "direct", host: "nas", origin: "https://192.168.1.10:5001" },
       ],
-      "example.com",
-      ["data"],
+      { domain: "example.com", meshNamespaces: ["data"], accessPolicies: [] },
     );
     expect(issues).toEqual([]);
     expect(routes).toEqual([
@@ -206,6 +215,7 @@ describe("normaliseRoutes", () => {
         namespace: "legacy",
         port: 80,
         mesh: false,
+        access: [],
       },
       {
         kind: "direct",
@@ -214,6 +224,7 @@ describe("normaliseRoutes", () => {
         configKey: "homecluster:routes[1]",
         origin: "tcp://postgres.data.svc:5432",
         inCluster: { service: "postgres", namespace: "data", port: 5432, targetPort: 15432, mesh: true },
+        access: [],
       },
       {
         kind: "direct",
@@ -221,6 +232,7 @@ describe("normaliseRoutes", () => {
         name: "nas",
         configKey: "homecluster:routes[2]",
         origin: "https://192.168.1.10:5001",
+        access: [],
       },
     ]);
   });
@@ -228,9 +240,8 @@ describe("normaliseRoutes", () => {
   it("finds in-cluster origins with and without the cluster domain, with scheme default ports", () => {
     const origins = ["ssh://bastion.infra.svc.cluster.local", "http://web.infra.svc", "https://web.infra.svc"];
     const { routes } = normaliseRoutes(
-      origins.map((origin, i) => ({ kind: "direct" as const, host: `o${i}`, origin })),
-      "example.com",
-      ["infra"],
+      origins.map((origin, i) => ({ kind: "direct" as const, host: `o${i}`, origin, public: true as const })),
+      { domain: "example.com", meshNamespaces: ["infra"], accessPolicies: [] },
     );
     expect(routes.map((r) => (r.kind === "direct" ? r.inCluster : undefined))).toEqual([
       { service: "bastion", namespace: "infra", port: 22, mesh: true },
@@ -243,8 +254,7 @@ describe("normaliseRoutes", () => {
     const hosts = ["*", "a.b.example.com", "*.lab", "*.lab.example.com"];
     const { routes, issues } = normaliseRoutes(
       hosts.map((host, i) => ({ kind: "gateway" as const, host, service: `s${i}`, namespace: "web", port: 80 })),
-      "example.com",
-      ["web"],
+      { domain: "example.com", meshNamespaces: ["web"], accessPolicies: [] },
     );
     expect(routes.map((r) => [r.hostname, r.name])).toEqual([
       ["*.example.com", "wildcard"],
@@ -256,9 +266,11 @@ describe("normaliseRoutes", () => {
       { key: "homecluster:routes[3].host", message: "*.lab.example.com is already routed by homecluster:routes[2]" },
     ]);
     expect(
-      normaliseRoutes([{ kind: "gateway", host: "*.*", service: "s", namespace: "web", port: 80 }], "example.com", [
-        "web",
-      ]).issues,
+      normaliseRoutes([{ kind: "gateway", host: "*.*", service: "s", namespace: "web", port: 80 }], {
+        domain: "example.com",
+        meshNamespaces: ["web"],
+        accessPolicies: [],
+      }).issues,
     ).toEqual([{ key: "homecluster:routes[0].host", message: "'*.*' is not a valid hostname" }]);
   });
 });
@@ -475,7 +487,7 @@ describe("bad config fails with one message naming the key", () => {
     ],
     [
       "an in-cluster direct origin in a namespace outside the mesh",
-      { routes: [{ host: "db", origin: "tcp://postgres.data.svc:5432" }] },
+      { routes: [{ host: "db", origin: "tcp://postgres.data.svc:5432", public: true }] },
       /homecluster:routes\[0\]: its namespace 'data' is not in homecluster:istio\.meshNamespaces/,
     ],
     [
@@ -490,7 +502,7 @@ describe("bad config fails with one message naming the key", () => {
     ],
     [
       "an in-cluster origin whose scheme has no default port",
-      { routes: [{ host: "db", origin: "unix+tls://postgres.infra.svc" }] },
+      { routes: [{ host: "db", origin: "unix+tls://postgres.infra.svc", public: true }] },
       /homecluster:routes\[0\]\.origin: 'unix\+tls:\/\/postgres\.infra\.svc' needs a port \(unix\+tls has no default\)/,
     ],
     [
@@ -507,6 +519,44 @@ describe("bad config fails with one message naming the key", () => {
       "an mTLS exception for a namespace outside the mesh",
       { istio: { ...istio, mtlsExceptions: [{ namespace: "backup" }] } },
       /homecluster:istio\.mtlsExceptions\[0\]\.namespace: 'backup' is not in homecluster:istio\.meshNamespaces/,
+    ],
+  );
+  const access = committed.access as Record<string, unknown>;
+  cases.push(
+    [
+      "a route naming an Access policy that does not exist",
+      { routes: [{ ...grafana, access: "family" }] },
+      /homecluster:routes\[0\]\.access: names 'family', which is not a policy in homecluster:access\.policies \(it has: admins\)/,
+    ],
+    [
+      "an Access policy that includes nobody",
+      { access: { policies: { admins: { emails: [] } } } },
+      /homecluster:access\.policies\.admins: needs at least one of emails, emailDomains, groups or serviceTokens/,
+    ],
+    [
+      "an SSH origin with neither access nor public: true",
+      { routes: [{ host: "ssh", origin: "ssh://bastion.infra.svc.cluster.local:22" }] },
+      /homecluster:routes\[0\]: ssh:\/\/bastion\.infra\.svc\.cluster\.local:22 is not HTTP, and anyone who knows ssh\.example\.com can reach it through the tunnel; protect it with 'access: <policy>' \(a policy of homecluster:access\.policies\), or set 'public: true' to publish it as it is/,
+    ],
+    [
+      "a route both public and protected",
+      { routes: [{ host: "ssh", origin: "ssh://bastion.infra.svc:22", access: "admins", public: true }] },
+      /homecluster:routes\[0\]\.public: contradicts its 'access': a route is public or protected/,
+    ],
+    [
+      "public: false (only true means anything)",
+      { routes: [{ host: "ssh", origin: "ssh://bastion.infra.svc:22", public: false }] },
+      /homecluster:routes\[0\]\.public: Invalid input: expected true/,
+    ],
+    [
+      "a session duration in days",
+      { access: { ...access, sessionDuration: "7d" } },
+      /homecluster:access\.sessionDuration: must be a duration such as 24h or 2h45m/,
+    ],
+    [
+      "a team domain that is not Cloudflare Access'",
+      { access: { ...access, teamDomain: "login.example.com" } },
+      /homecluster:access\.teamDomain: must be <team>\.cloudflareaccess\.com/,
     ],
   );
   it.each(cases)("rejects %s", (_what, overrides, expected) => {

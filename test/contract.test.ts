@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { HomeclusterOutputs } from "../contract";
 import { defaultVersions } from "../versions";
 import { plainOccurrences, sharedRun, TEST_API_TOKEN, TYPES, type ProgramRun } from "./support/harness";
-import { MOCK_MINTED_TOKEN, MOCK_TUNNEL_TOKEN } from "./support/mock-runtime";
+import { MOCK_MINTED_TOKEN, MOCK_TEAM_DOMAIN, MOCK_TUNNEL_TOKEN, mockAud } from "./support/mock-runtime";
 
 /** The contract as a strict runtime schema: an extra, missing, renamed or re-typed output fails to parse. */
 const contractSchema = z.strictObject({
@@ -27,6 +27,10 @@ const contractSchema = z.strictObject({
   ),
   versions: z.strictObject({ cilium: z.string(), istio: z.string(), externalDns: z.string(), cloudflared: z.string() }),
   dns: z.strictObject({ externalDnsOwnerId: z.string(), tunnelRouteLabel: z.string() }),
+  access: z.strictObject({
+    teamDomain: z.string().nullable(),
+    applications: z.record(z.string(), z.strictObject({ aud: z.string(), policies: z.array(z.string()) })),
+  }),
 });
 
 // Compile-time: the schema and the exported TypeScript type describe the same shape.
@@ -97,6 +101,13 @@ describe("the stack output contract", () => {
     expect(outputs.meshNamespaces).toEqual(["monitoring", "media", "infra", "cloudflared"]);
     expect(outputs.lbPools).toEqual([{ cidr: "192.168.1.224/28" }, { start: "192.168.1.240", stop: "192.168.1.250" }]);
     expect(outputs.versions).toEqual(defaultVersions);
+    expect(outputs.access).toEqual({
+      teamDomain: MOCK_TEAM_DOMAIN,
+      applications: {
+        "grafana.example.com": { aud: mockAud("access-app-grafana"), policies: ["admins"] },
+        "ssh.example.com": { aud: mockAud("access-app-ssh"), policies: ["admins"] },
+      },
+    });
     expect(outputs.dns).toEqual({
       externalDnsOwnerId: "homecluster-homecluster",
       tunnelRouteLabel: "homecluster.io/tunnel-route",

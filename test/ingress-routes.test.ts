@@ -102,7 +102,9 @@ describe("adding a public app is one line in routes", () => {
   });
 
   it("with only direct routes, creates no Gateway and no VirtualService", async () => {
-    const run = await runProgram({ config: { routes: [{ host: "ssh", origin: "ssh://bastion.infra.svc:22" }] } });
+    const run = await runProgram({
+      config: { routes: [{ host: "ssh", origin: "ssh://bastion.infra.svc:22", access: "admins" }] },
+    });
     expect(run.all(TYPES.gateway)).toEqual([]);
     expect(run.all(TYPES.virtualService)).toEqual([]);
   });

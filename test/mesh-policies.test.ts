@@ -229,7 +229,7 @@ describe("meshPolicyObjects", () => {
     }).istio,
     routes: normalised([
       { kind: "gateway", host: "grafana", service: "grafana", namespace: "monitoring", port: 80, targetPort: 3000 },
-      { kind: "direct", host: "ssh", origin: "ssh://bastion.infra.svc.cluster.local:22" },
+      { kind: "direct", host: "ssh", origin: "ssh://bastion.infra.svc.cluster.local:22", access: "admins" },
       { kind: "direct", host: "nas", origin: "http://192.168.1.10:5000" },
     ]),
     gateway,
@@ -262,7 +262,7 @@ describe("meshPolicyObjects", () => {
     expect(routeAllow(nas!, gateway, cloudflared)).toBeUndefined();
     const outside = normalised([
       { kind: "gateway", host: "wiki", service: "wiki", namespace: "legacy", port: 80, mesh: false },
-      { kind: "direct", host: "nfs", origin: "tcp://nfs.storage.svc:2049", mesh: false },
+      { kind: "direct", host: "nfs", origin: "tcp://nfs.storage.svc:2049", mesh: false, public: true },
     ]);
     expect(outside.map((route) => routeAllow(route, gateway, cloudflared))).toEqual([undefined, undefined]);
   });
@@ -284,7 +284,11 @@ describe("meshPolicyObjects", () => {
 describe("the MeshPolicies component with the committed config", () => {
   const run = sharedRun();
   const policyTypes = [TYPES.authorizationPolicy, TYPES.peerAuthentication, TYPES.serviceEntry];
-  const registered = () => run().resources.filter((r) => policyTypes.includes(r.type as (typeof policyTypes)[number]));
+  // The gateway's Access check (routes-access-*) belongs to IngressRoutes.
+  const registered = () =>
+    run().resources.filter(
+      (r) => policyTypes.includes(r.type as (typeof policyTypes)[number]) && r.name.startsWith("mesh-"),
+    );
 
   it("registers exactly the objects meshPolicyObjects builds from the committed config, as mesh-<key>", () => {
     const config = parsedConfig();
@@ -342,7 +346,7 @@ describe("the MeshPolicies component with the default deny off", () => {
     const run = await runProgram({
       config: { istio: { meshNamespaces: ["monitoring", "media", "infra"], defaultDeny: false } },
     });
-    expect(run.all(TYPES.authorizationPolicy)).toEqual([]);
+    expect(run.all(TYPES.authorizationPolicy).filter((p) => p.name.startsWith("mesh-"))).toEqual([]);
     expect(run.all(TYPES.clusterwidePolicy)).toEqual([]);
     expect(run.get(TYPES.peerAuthentication, "mesh-mtls-strict").inputs.spec).toEqual({ mtls: { mode: "STRICT" } });
   });

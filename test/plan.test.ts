@@ -53,10 +53,10 @@ describe("npm run plan", () => {
     expect(lines[0]).toMatch(/^Offline plan of stack homecluster /);
     expect(lines[1]).toBe("Secrets the plan cannot read are placeholders: cloudflareApiToken");
     expect(lines[3]).toMatch(
-      /^Summary: \d+ resources in \d+ groups, 5 protected, \d+ secret values shown as \[secret\]$/,
+      /^Summary: \d+ resources in \d+ groups, 7 protected, \d+ secret values shown as \[secret\]$/,
     );
     expect(text).toMatch(/\n {2}homecluster:cloudflare:Tunnel tunnel +\d+ +5\n/);
-    expect(text).toContain("protected from deletion: tunnel-tunnel, tunnel-dns-grafana");
+    expect(text).toMatch(/protected from deletion: .*access-app-grafana.*tunnel-tunnel, tunnel-dns-grafana/);
   });
 
   it("then the preconditions of an up (the namespaces that must exist first), then the warnings", () => {
@@ -69,13 +69,13 @@ describe("npm run plan", () => {
     );
   });
 
-  it("prints the routes: hostname → tunnel rule → gateway → backend → allow, catch-all last", () => {
+  it("prints the routes: hostname → Access → tunnel rule → gateway → backend → allow, catch-all last", () => {
     const routes = section("Routes");
     expect(routes).toMatch(
-      /grafana\.example\.com\s+http:\/\/istio-ingress\.istio-ingress\.svc\.cluster\.local:80\s+istio-ingress\/public\s+grafana\.monitoring\.svc\.cluster\.local:80\s+monitoring\/allow-gateway-to-grafana/,
+      /grafana\.example\.com\s+admins\s+http:\/\/istio-ingress\.istio-ingress\.svc\.cluster\.local:80\s+istio-ingress\/public\s+grafana\.monitoring\.svc\.cluster\.local:80\s+monitoring\/allow-gateway-to-grafana/,
     );
     expect(routes).toMatch(
-      /ssh\.example\.com\s+ssh:\/\/bastion\.infra\.svc\.cluster\.local:22\s+—\s+\(direct\) bastion\.infra:22\s+infra\/allow-cloudflared-to-ssh/,
+      /ssh\.example\.com\s+admins\s+ssh:\/\/bastion\.infra\.svc\.cluster\.local:22\s+—\s+\(direct\) bastion\.infra:22\s+infra\/allow-cloudflared-to-ssh/,
     );
     expect(routes.split("\n").at(-1)).toMatch(/^\s+\(anything else\)\s+http_status:404$/);
   });
@@ -120,8 +120,12 @@ describe("npm run plan -- --diff", () => {
     const result = await plan("--stack", "homecluster", "--stack-file", head, "--diff", base);
     expect(result.code).toBe(0);
     const lines = result.stdout.split("\n");
-    // grafana's VirtualService, CNAME and allow go; books' come; the Gateway, the tunnel config and Cilium change.
-    expect(lines[0]).toMatch(/^Offline plan diff: 3 added, 3 removed, 3 changed of \d+ resources$/);
+    // grafana's VirtualService, CNAME and allow go, with its Access application and the gateway's token check;
+    // books' three come; the Gateway, the tunnel config and Cilium change.
+    expect(lines[0]).toMatch(/^Offline plan diff: 3 added, 6 removed, 3 changed of \d+ resources$/);
+    expect(lines).toContain(
+      "  - ZeroTrustAccessApplication access-app-grafana  (homecluster:cloudflare:Access access)  [protected: the up will stop here]",
+    );
     expect(lines).toContain("  + VirtualService routes-books  (homecluster:mesh:IngressRoutes routes)");
     expect(lines).toContain(
       "  - DnsRecord tunnel-dns-grafana  (homecluster:cloudflare:Tunnel tunnel)  [protected: the up will stop here]",

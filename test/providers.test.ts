@@ -37,10 +37,11 @@ describe("explicit providers, with the committed config", () => {
     });
   }
 
-  it("makes the Cloudflare invokes (tunnel token, permission groups) through the Cloudflare provider", () => {
+  it("makes every invoke (permission groups, Zero Trust organisation, tunnel token) through the Cloudflare provider", () => {
     const calls = run().calls.map((c) => [c.token, providerUrn(c.provider)]);
     expect(calls.sort()).toEqual([
       ["cloudflare:index/getApiTokenPermissionGroupsList:getApiTokenPermissionGroupsList", PROVIDERS.cloudflare],
+      ["cloudflare:index/getZeroTrustOrganization:getZeroTrustOrganization", PROVIDERS.cloudflare],
       ["cloudflare:index/getZeroTrustTunnelCloudflaredToken:getZeroTrustTunnelCloudflaredToken", PROVIDERS.cloudflare],
     ]);
   });

@@ -21,7 +21,7 @@ export function parsedConfig(overrides: ConfigValues = {}): StackConfig {
 
 /**
  * Routes as config normalises them, in the domain example.com; every namespace a route names is in the mesh unless
- * the route says `mesh: false`.
+ * the route says `mesh: false`, and every Access policy a route names exists.
  */
 export function normalised(entries: RouteEntry[]): Route[] {
   const namespaces = entries.flatMap((entry) => {
@@ -30,7 +30,12 @@ export function normalised(entries: RouteEntry[]): Route[] {
     const host = /^[a-z+]+:\/\/[^.]+\.([^.:/]+)\.svc/.exec(entry.origin);
     return host ? [host[1]!] : [];
   });
-  const { routes, issues } = normaliseRoutes(entries, "example.com", [...new Set(namespaces)]);
+  const policies = entries.flatMap((entry) => (entry.access === undefined ? [] : [entry.access].flat()));
+  const { routes, issues } = normaliseRoutes(entries, {
+    domain: "example.com",
+    meshNamespaces: [...new Set(namespaces)],
+    accessPolicies: policies,
+  });
   if (issues.length > 0) throw new Error(issues.map((i) => `${i.key}: ${i.message}`).join("; "));
   return routes;
 }
@@ -42,7 +47,10 @@ export function gatewayRoute(host: string, namespace: string, port: number, targ
   ])[0] as GatewayRoute;
 }
 
-/** A direct route `<host>.example.com` → `origin` (an in-cluster origin's namespace in the mesh). */
+/** A public direct route `<host>.example.com` → `origin` (an in-cluster origin's namespace in the mesh). */
 export function directRoute(host: string, origin: string, targetPort?: number): DirectRoute {
-  return normalised([{ kind: "direct", host, origin, targetPort }])[0] as DirectRoute;
+  const http = /^https?:/.test(origin);
+  return normalised([
+    { kind: "direct", host, origin, targetPort, ...(http ? {} : { public: true as const }) },
+  ])[0] as DirectRoute;
 }

@@ -5,6 +5,7 @@
  * (cli/plan.ts) both use it. Invokes it does not know throw, so an unmocked provider call is an error,
  * never a silent `{}`.
  */
+import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import type { ProgramConfig } from "../../cli/pulumi-config-gate";
@@ -16,6 +17,12 @@ const RELEASE = "kubernetes:helm.sh/v3:Release";
 export const MOCK_TUNNEL_TOKEN = "mock-tunnel-token-eyJhIjoiYiJ9";
 /** What the mocked ApiToken resource returns as its value. */
 export const MOCK_MINTED_TOKEN = "mock-minted-external-dns-token";
+/** The team domain the mocked Zero Trust organisation lookup returns. */
+export const MOCK_TEAM_DOMAIN = "homecluster.cloudflareaccess.com";
+/** The `aud` tag the mocks give the Access application named `name` (64 hex characters, as Cloudflare's are). */
+export function mockAud(name: string): string {
+  return createHash("sha256").update(name).digest("hex");
+}
 /** The permission groups the mocked lookup returns, as Cloudflare names them. */
 export const MOCK_PERMISSION_GROUPS = [
   { id: "4755a26eedb94da69e1066d98aa820be", name: "DNS Write", scopes: ["com.cloudflare.api.account.zone"] },
@@ -86,6 +93,8 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
       return { ...inputs, base64: Buffer.from(`random-${name}`).toString("base64"), hex: "72616e646f6d" };
     case "cloudflare:index/apiToken:ApiToken":
       return { ...inputs, value: MOCK_MINTED_TOKEN };
+    case "cloudflare:index/zeroTrustAccessApplication:ZeroTrustAccessApplication":
+      return { ...inputs, aud: mockAud(name) };
     case RELEASE:
       return {
         ...inputs,
@@ -110,6 +119,8 @@ function mockCall(token: string, inputs: Record<string, unknown>): Record<string
       const wanted = typeof inputs.name === "string" ? decodeURIComponent(inputs.name) : undefined;
       return { ...inputs, results: MOCK_PERMISSION_GROUPS.filter((g) => wanted === undefined || g.name === wanted) };
     }
+    case "cloudflare:index/getZeroTrustOrganization:getZeroTrustOrganization":
+      return { ...inputs, authDomain: MOCK_TEAM_DOMAIN, name: "homecluster" };
     default:
       throw new Error(`unmocked invoke ${token}(${JSON.stringify(inputs)})`);
   }

@@ -1,0 +1,254 @@
+import { describe, expect, it } from "vitest";
+import { accessApplicationArgs, accessPolicyParts, teamName } from "../builders/access-objects";
+import { tunnelIngressRules } from "../builders/tunnel-config";
+import { accessDenyPolicy, accessRequestAuthentication } from "../policies/gateway-access";
+import { directRoute, gateway, gatewayRoute, normalised, parsedConfig } from "./support/fixtures";
+import { runProgram, sharedRun, stackConfig, TYPES } from "./support/harness";
+import { MOCK_TEAM_DOMAIN, mockAud } from "./support/mock-runtime";
+
+const ACCOUNT = "0123456789abcdef0123456789abcdef";
+const APPLICATION = "cloudflare:index/zeroTrustAccessApplication:ZeroTrustAccessApplication";
+const POLICY = "cloudflare:index/zeroTrustAccessPolicy:ZeroTrustAccessPolicy";
+const REQUEST_AUTHENTICATION = "kubernetes:security.istio.io/v1:RequestAuthentication";
+const ORGANIZATION = "cloudflare:index/getZeroTrustOrganization:getZeroTrustOrganization";
+
+describe("Access builders", () => {
+  it("makes one allow policy of the people a config policy names", () => {
+    const policy = parsedConfig({
+      access: {
+        policies: {
+          admins: { emails: ["admin@example.com"] },
+          family: { emails: ["a@example.com"], emailDomains: ["example.org"], groups: ["g-1"] },
+        },
+      },
+    }).access.policies.family!;
+    expect(accessPolicyParts("family", policy, ACCOUNT)).toEqual([
+      {
+        key: "family",
+        args: {
+          accountId: ACCOUNT,
+          name: "family",
+          decision: "allow",
+          includes: [
+            { email: { email: "a@example.com" } },
+            { emailDomain: { domain: "example.org" } },
+            { group: { id: "g-1" } },
+          ],
+        },
+      },
+    ]);
+  });
+
+  it("gives service tokens a Service Auth (non_identity) policy of their own, which the login page cannot block", () => {
+    const policy = parsedConfig({
+      access: {
+        policies: {
+          admins: { emails: ["admin@example.com"] },
+          ci: { emails: ["ops@example.com"], serviceTokens: ["token-1", "token-2"] },
+        },
+      },
+    }).access.policies.ci!;
+    expect(accessPolicyParts("ci", policy, ACCOUNT).map((p) => [p.key, p.args.decision, p.args.includes])).toEqual([
+      ["ci", "allow", [{ email: { email: "ops@example.com" } }]],
+      [
+        "ci-service",
+        "non_identity",
+        [{ serviceToken: { tokenId: "token-1" } }, { serviceToken: { tokenId: "token-2" } }],
+      ],
+    ]);
+  });
+
+  it("makes a self-hosted application of a protected hostname, its policies in order", () => {
+    const grafana = gatewayRoute("grafana", "monitoring", 80);
+    expect(accessApplicationArgs(grafana, ACCOUNT, "12h", ["p-1", "p-2"])).toEqual({
+      accountId: ACCOUNT,
+      name: "grafana.example.com",
+      type: "self_hosted",
+      domain: "grafana.example.com",
+      destinations: [{ type: "public", uri: "grafana.example.com" }],
+      sessionDuration: "12h",
+      policies: [
+        { id: "p-1", precedence: 1 },
+        { id: "p-2", precedence: 2 },
+      ],
+    });
+    expect(teamName("home.cloudflareaccess.com")).toBe("home");
+  });
+
+  it("has the gateway validate Access's JWT from its header against the team's keys and the applications' audiences", () => {
+    const hosts = [{ hostname: "grafana.example.com", aud: "aud-1" }];
+    expect(accessRequestAuthentication(gateway, "home.cloudflareaccess.com", hosts)).toEqual({
+      apiVersion: "security.istio.io/v1",
+      kind: "RequestAuthentication",
+      metadata: { name: "cloudflare-access", namespace: "istio-ingress" },
+      spec: {
+        selector: { matchLabels: { app: "istio-ingress", istio: "ingressgateway" } },
+        jwtRules: [
+          {
+            issuer: "https://home.cloudflareaccess.com",
+            jwksUri: "https://home.cloudflareaccess.com/cdn-cgi/access/certs",
+            audiences: ["aud-1"],
+            fromHeaders: [{ name: "Cf-Access-Jwt-Assertion" }],
+            forwardOriginalToken: true,
+          },
+        ],
+      },
+    });
+  });
+
+  it("has the gateway deny a protected host without a valid token, or with another application's", () => {
+    const hosts = [
+      { hostname: "grafana.example.com", aud: "aud-1" },
+      { hostname: "*.lab.example.com", aud: "aud-2" },
+    ];
+    expect(accessDenyPolicy(gateway, hosts)).toEqual({
+      apiVersion: "security.istio.io/v1",
+      kind: "AuthorizationPolicy",
+      metadata: { name: "require-cloudflare-access", namespace: "istio-ingress" },
+      spec: {
+        selector: { matchLabels: { app: "istio-ingress", istio: "ingressgateway" } },
+        action: "DENY",
+        rules: [
+          {
+            from: [{ source: { notRequestPrincipals: ["*"] } }],
+            to: [
+              {
+                operation: {
+                  hosts: ["grafana.example.com", "grafana.example.com:*", "*.lab.example.com", "*.lab.example.com:*"],
+                },
+              },
+            ],
+          },
+          {
+            to: [{ operation: { hosts: ["grafana.example.com", "grafana.example.com:*"] } }],
+            when: [{ key: "request.auth.audiences", notValues: ["aud-1"] }],
+          },
+          {
+            to: [{ operation: { hosts: ["*.lab.example.com", "*.lab.example.com:*"] } }],
+            when: [{ key: "request.auth.audiences", notValues: ["aud-2"] }],
+          },
+        ],
+      },
+    });
+  });
+
+  it("has cloudflared require the token of each protected route's application, and leaves public routes alone", () => {
+    const routes = normalised([
+      { kind: "gateway", host: "grafana", service: "grafana", namespace: "monitoring", port: 80, access: "admins" },
+      { kind: "gateway", host: "blog", service: "blog", namespace: "web", port: 80 },
+      { kind: "direct", host: "ssh", origin: "ssh://bastion.infra.svc:22", access: ["admins"] },
+    ]);
+    const audiences = { "grafana.example.com": "aud-g", "ssh.example.com": "aud-s" };
+    expect(tunnelIngressRules(routes, gateway, { teamName: "home", audiences })).toEqual([
+      {
+        hostname: "grafana.example.com",
+        service: "http://istio-ingress.istio-ingress.svc.cluster.local:80",
+        originRequest: { access: { required: true, teamName: "home", audTags: ["aud-g"] } },
+      },
+      { hostname: "blog.example.com", service: "http://istio-ingress.istio-ingress.svc.cluster.local:80" },
+      {
+        hostname: "ssh.example.com",
+        service: "ssh://bastion.infra.svc:22",
+        originRequest: { access: { required: true, teamName: "home", audTags: ["aud-s"] } },
+      },
+      { service: "http_status:404" },
+    ]);
+    expect(directRoute("nas", "https://192.168.1.10:5001").access).toEqual([]);
+  });
+});
+
+describe("the Access component with the committed config (grafana and ssh behind 'admins')", () => {
+  const run = sharedRun();
+  const aud = (route: string) => mockAud(`access-app-${route}`);
+
+  it("creates the named policy, and one protected application per protected hostname holding it", () => {
+    const policy = run().get(POLICY, "access-policy-admins");
+    expect(policy.inputs).toEqual({
+      accountId: ACCOUNT,
+      name: "admins",
+      decision: "allow",
+      includes: [{ email: { email: "admin@example.com" } }],
+    });
+    expect(
+      run()
+        .all(APPLICATION)
+        .map((a) => a.name),
+    ).toEqual(["access-app-grafana", "access-app-ssh"]);
+    for (const route of parsedConfig().routes.filter((r) => r.access.length > 0)) {
+      const application = run().get(APPLICATION, `access-app-${route.name}`);
+      expect(application.inputs).toEqual(accessApplicationArgs(route, ACCOUNT, "24h", ["access-policy-admins-id"]));
+      expect(application.protect).toBe(true);
+    }
+  });
+
+  it("looks the team domain up from the account's Zero Trust organisation, through the Cloudflare provider", () => {
+    expect(
+      run()
+        .calls.filter((c) => c.token === ORGANIZATION)
+        .map((c) => c.inputs),
+    ).toEqual([{ accountId: ACCOUNT }]);
+  });
+
+  it("has the gateway check the token of grafana, its one protected gateway route, against its application's aud", () => {
+    const hosts = [{ hostname: "grafana.example.com", aud: aud("grafana") }];
+    const jwt = run().get(REQUEST_AUTHENTICATION, "routes-access-jwt");
+    expect(jwt.inputs).toEqual(accessRequestAuthentication(gateway, MOCK_TEAM_DOMAIN, hosts));
+    const deny = run().get(TYPES.authorizationPolicy, "routes-access-deny");
+    expect(deny.inputs).toEqual(accessDenyPolicy(gateway, hosts));
+    for (const object of [jwt, deny]) {
+      expect(run().dependsOn(object, run().get(TYPES.release, "istio-base"))).toBe(true);
+      expect(run().dependsOn(object, run().get(TYPES.namespace, "istio-gateway-namespace"))).toBe(true);
+    }
+  });
+
+  it("has cloudflared check grafana's and ssh's tokens; jellyfin and the apex stay public", () => {
+    const rules: { hostname?: string; originRequest?: unknown }[] = run().get(TYPES.tunnelConfig, "tunnel-config")
+      .inputs.config.ingresses;
+    expect(rules.map((r) => [r.hostname, r.originRequest])).toEqual([
+      ["grafana.example.com", { access: { required: true, teamName: "homecluster", audTags: [aud("grafana")] } }],
+      ["jellyfin.example.com", undefined],
+      ["example.com", undefined],
+      ["ssh.example.com", { access: { required: true, teamName: "homecluster", audTags: [aud("ssh")] } }],
+      [undefined, undefined],
+    ]);
+  });
+
+  it("waits for nothing in the cluster", () => {
+    const component = run().get("homecluster:cloudflare:Access", "access");
+    const children = run().resources.filter((r) => r.parent === component.urn);
+    expect(children.length).toBeGreaterThan(0);
+    for (const child of children)
+      expect(
+        child.dependencies.filter((urn) => urn.includes("::kubernetes:")),
+        child.name,
+      ).toEqual([]);
+  });
+});
+
+describe("Access with a team domain in config", () => {
+  it("uses it without a lookup", async () => {
+    const access = { ...(stackConfig().access as object), teamDomain: "home.cloudflareaccess.com" };
+    const run = await runProgram({ config: { access } });
+    expect(run.calls.filter((c) => c.token === ORGANIZATION)).toEqual([]);
+    expect(run.get(REQUEST_AUTHENTICATION, "routes-access-jwt").inputs.spec.jwtRules[0].issuer).toBe(
+      "https://home.cloudflareaccess.com",
+    );
+    expect(run.output("access")).toMatchObject({ teamDomain: "home.cloudflareaccess.com" });
+  });
+});
+
+describe("a stack with no route behind Access", () => {
+  it("creates no application and no gateway check, looks nothing up, and leaves public routes unchanged", async () => {
+    const routes = (stackConfig().routes as Record<string, unknown>[]).map(({ access: _access, ...route }) =>
+      "origin" in route ? { ...route, public: true } : route,
+    );
+    const run = await runProgram({ config: { routes } });
+    expect(run.all(APPLICATION)).toEqual([]);
+    expect(run.all(REQUEST_AUTHENTICATION)).toEqual([]);
+    expect(run.all(TYPES.authorizationPolicy).filter((p) => p.name === "routes-access-deny")).toEqual([]);
+    expect(run.calls.filter((c) => c.token === ORGANIZATION)).toEqual([]);
+    const rules: { originRequest?: unknown }[] = run.get(TYPES.tunnelConfig, "tunnel-config").inputs.config.ingresses;
+    expect(rules.filter((r) => r.originRequest !== undefined)).toEqual([]);
+    expect(run.output("access")).toEqual({ teamDomain: null, applications: {} });
+  });
+});
