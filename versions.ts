@@ -50,3 +50,14 @@ export const charts = {
 
 /** A cloudflared release tag (`2026.8.2`): a moving tag such as `latest` would change the binary under us. */
 export const CLOUDFLARED_TAG = /^\d{4}\.\d{1,2}\.\d+$/;
+
+/**
+ * The Kubernetes minors each pinned release supports, for `npm run preflight`: Istio's "Supported Kubernetes
+ * Versions" (istio.io/latest/docs/releases/supported-releases) and Cilium's e2e-tested versions
+ * (docs.cilium.io, network/kubernetes/compatibility). Both call older minors unsupported and newer ones untested.
+ * `release` is the minor of the pin above; bump this entry with it.
+ */
+export const supportedKubernetes = {
+  cilium: { release: "1.20", oldest: "1.32", newest: "1.36" },
+  istio: { release: "1.30", oldest: "1.32", newest: "1.36" },
+} as const;

@@ -6,6 +6,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { loadConfig } from "../config/load";
+import { parseFlags } from "./args";
 import { runUnderMocks } from "../test/support/mock-runtime";
 import { diffPlans, PlanFileError, readPlan, renderDiff } from "./plan-diff";
 import { buildPlan, type Plan } from "./plan-model";
@@ -36,29 +37,20 @@ interface PlanArgs {
 }
 
 function parseArgs(argv: string[]): PlanArgs | "help" | string {
-  const args: PlanArgs = {
-    stack: "homecluster",
-    stackFile: undefined,
-    values: false,
-    json: false,
-    diff: undefined,
-    out: undefined,
+  const flags = parseFlags(argv, {
+    switches: ["help", "values", "json"],
+    values: ["stack", "stack-file", "diff", "out"],
+  });
+  if (typeof flags === "string") return flags;
+  if (flags.switches.has("help")) return "help";
+  return {
+    stack: flags.values.stack ?? "homecluster",
+    stackFile: flags.values["stack-file"],
+    values: flags.switches.has("values"),
+    json: flags.switches.has("json"),
+    diff: flags.values.diff,
+    out: flags.values.out,
   };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i]!;
-    if (flag === "--help" || flag === "-h") return "help";
-    if (flag === "--values") args.values = true;
-    else if (flag === "--json") args.json = true;
-    else if (["--stack", "--stack-file", "--diff", "--out"].includes(flag)) {
-      const value = argv[++i];
-      if (value === undefined || value.startsWith("--")) return `'${flag}' needs a value`;
-      if (flag === "--stack") args.stack = value;
-      else if (flag === "--stack-file") args.stackFile = value;
-      else if (flag === "--diff") args.diff = value;
-      else args.out = value;
-    } else return `unknown option '${flag}'`;
-  }
-  return args;
 }
 
 /**

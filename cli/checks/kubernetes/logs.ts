@@ -1,0 +1,109 @@
+/**
+ * external-dns says what goes wrong only in its log: the last lines of each pod are scanned for the errors that
+ * matter here (a rejected token, Cloudflare's rate limit, a record owned by someone else), quoting the line.
+ */
+import type { WorkloadRef } from "../../stack";
+import { CheckError, fail, ok, warn, type Check, type Result, type Status } from "../check";
+import type { CheckContext } from "../context";
+import { KUBE_API } from "./cluster";
+import { logsCommand, readWorkloadPods } from "./workloads";
+
+/** How many lines of each pod's log are read. */
+const TAIL_LINES = 100;
+
+interface Problem {
+  kind: string;
+  pattern: RegExp;
+  status: Exclude<Status, "ok">;
+  fix: string;
+}
+
+/** In order of precedence: a line counts as the first problem it matches. */
+const PROBLEMS: Problem[] = [
+  {
+    kind: "Cloudflare rejects its token",
+    pattern: /Authentication error|Invalid API Token|Unauthorized|Invalid request headers|\b(9109|10000|6003)\b/i,
+    status: "fail",
+    fix: "its token is invalid or lacks Zone Read and DNS Write on the zone: pulumi up mints a new one, or set a valid homecluster:externalDnsApiToken",
+  },
+  {
+    kind: "Cloudflare rate-limits it",
+    pattern: /rate.?limit|Too Many Requests|\b429\b/i,
+    status: "warn",
+    fix: "raise homecluster:externalDns.interval (Cloudflare allows 1200 requests per 5 minutes)",
+  },
+  {
+    kind: "a record it wants is owned by someone else",
+    pattern: /already exists|owner id does not match|not owned by|\b81053\b/i,
+    status: "warn",
+    fix: "another owner (a tunnel CNAME, another external-dns) holds that name: remove the hostname from the object or the record",
+  },
+  {
+    kind: "it logs an error",
+    pattern: /level=(error|fatal)/i,
+    status: "fail",
+    fix: "read the whole log for the cause",
+  },
+];
+
+/** Debug lines name problems external-dns handles itself. */
+const DEBUG = /level=debug/i;
+
+export function logResult(logs: readonly { pod: string; text: string }[], ref: WorkloadRef): Result {
+  if (logs.length === 0) return fail("no external-dns pod has a log to read", "see the external-dns Deployment check");
+  const found = logs.flatMap(({ pod, text }) =>
+    text
+      .split("\n")
+      .filter((line) => line.trim() !== "" && !DEBUG.test(line))
+      .flatMap((line) => {
+        const problem = PROBLEMS.find((p) => p.pattern.test(line));
+        return problem ? [{ pod, line: line.trim(), problem }] : [];
+      }),
+  );
+  if (found.length === 0)
+    return ok(`no errors in the last ${TAIL_LINES} lines of ${logs.map((l) => l.pod).join(", ")}`);
+  // The most severe kind; of its lines, the latest.
+  const worst = PROBLEMS.find((p) => found.some((f) => f.problem === p))!;
+  const latest = found.filter((f) => f.problem === worst).at(-1)!;
+  const quoted = latest.line.length > 200 ? `${latest.line.slice(0, 200)}…` : latest.line;
+  const more = found.length > 1 ? ` (${found.length} problem lines in all)` : "";
+  const text = `${worst.kind}: ${latest.pod}: "${quoted}"${more}`;
+  const fix = `${worst.fix} (${logsCommand(ref)})`;
+  return worst.status === "fail" ? fail(text, fix) : warn(text, fix);
+}
+
+export function logCheck(ref: WorkloadRef): Check<CheckContext> {
+  return {
+    id: "external-dns-log",
+    component: "external-dns",
+    name: "Log",
+    needs: [KUBE_API],
+    run: async (context) => {
+      const kube = await context.kube();
+      const { pods } = await readWorkloadPods(context, ref);
+      const logs = await Promise.all(
+        pods.map(async (pod) => {
+          const name = pod.metadata?.name ?? "";
+          // The chart's pod has one container; naming it keeps an added sidecar from making the read ambiguous.
+          const container = pod.spec?.containers?.[0]?.name;
+          try {
+            const text = await kube.request((api) =>
+              api.core.readNamespacedPodLog({
+                name,
+                namespace: ref.namespace,
+                tailLines: TAIL_LINES,
+                ...(container ? { container } : {}),
+              }),
+            );
+            return [{ pod: name, text }];
+          } catch (error) {
+            // A container that has not started has no log yet (400); the Deployment check reports it.
+            if (error instanceof CheckError && error.status === 400) return [];
+            throw error;
+          }
+        }),
+      );
+      return logResult(logs.flat(), ref);
+    },
+  };
+}

@@ -1,0 +1,173 @@
+/**
+ * The Kubernetes client: @kubernetes/client-node bound to the stack's kube context, every request aborted at the
+ * command's deadline (the client has no timeout of its own), and every error turned into one line that names the
+ * context. client-node is ESM-only, so it is loaded with a dynamic import() (this package is CommonJS).
+ */
+import * as os from "node:os";
+import * as path from "node:path";
+import type * as K8s from "@kubernetes/client-node" with { "resolution-mode": "import" };
+import { CheckError } from "../checks/check";
+
+type ClientNode = typeof import("@kubernetes/client-node", { with: { "resolution-mode": "import" } });
+
+let clientNode: Promise<ClientNode> | undefined;
+const loadClientNode = (): Promise<ClientNode> => (clientNode ??= import("@kubernetes/client-node"));
+
+export interface KubeApis {
+  core: K8s.CoreV1Api;
+  apps: K8s.AppsV1Api;
+  custom: K8s.CustomObjectsApi;
+  version: K8s.VersionApi;
+}
+
+export interface KubeClient {
+  context: string;
+  server: string;
+  /** Calls the API; an error becomes a CheckError naming the context. */
+  request<T>(call: (apis: KubeApis) => Promise<T>): Promise<T>;
+  /** As `request`, but undefined when the object (or its kind) does not exist. */
+  find<T>(call: (apis: KubeApis) => Promise<T>): Promise<T | undefined>;
+}
+
+export interface KubeTarget {
+  context: string;
+  /** A kubeconfig path or the kubeconfig itself; undefined: $KUBECONFIG, then ~/.kube/config. */
+  kubeconfig: string | undefined;
+  env: Record<string, string | undefined>;
+  deadline: AbortSignal;
+  timeoutSeconds: number;
+}
+
+/**
+ * The kubeconfig as `kubectl` finds it. `source` names it in messages: never the contents, which may hold
+ * credentials.
+ */
+function loadKubeconfig(k8s: ClientNode, target: KubeTarget): { config: K8s.KubeConfig; source: string } {
+  const home = target.env.HOME ?? os.homedir();
+  const expand = (file: string) => (file.startsWith("~/") ? path.join(home, file.slice(2)) : file);
+  const inline = target.kubeconfig?.includes("\n") ?? false;
+  const files = target.kubeconfig
+    ? [expand(target.kubeconfig)]
+    : (target.env.KUBECONFIG ?? "").split(path.delimiter).filter(Boolean);
+  if (files.length === 0) files.push(path.join(home, ".kube", "config"));
+  const source = inline ? "homecluster:kubeconfig" : files.join(path.delimiter);
+  const config = new k8s.KubeConfig();
+  try {
+    if (inline) config.loadFromString(target.kubeconfig!);
+    else {
+      // Like kubectl, every file of $KUBECONFIG contributes its contexts.
+      files.forEach((file, index) => {
+        const part = index === 0 ? config : new k8s.KubeConfig();
+        part.loadFromFile(file);
+        if (part !== config) config.mergeConfig(part);
+      });
+    }
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (error as Error).message;
+    throw new CheckError(
+      `cannot load the kubeconfig ${source} for kube context '${target.context}': ${reason.split("\n")[0]}`,
+      {
+        fix: "set homecluster:kubeconfig or $KUBECONFIG to a readable kubeconfig",
+      },
+    );
+  }
+  return { config, source };
+}
+
+const NETWORK_ERRORS: Record<string, string> = {
+  ECONNREFUSED: "connection refused",
+  ENOTFOUND: "host not found",
+  EHOSTUNREACH: "host unreachable",
+  ENETUNREACH: "network unreachable",
+  ECONNRESET: "connection reset",
+  ETIMEDOUT: "connection timed out",
+};
+
+function statusOf(body: unknown): { reason?: string; message?: string } {
+  try {
+    const parsed: unknown = typeof body === "string" ? JSON.parse(body) : body;
+    return typeof parsed === "object" && parsed !== null ? parsed : {};
+  } catch {
+    return {};
+  }
+}
+
+function translate(k8s: ClientNode, error: unknown, target: KubeTarget, server: string): CheckError {
+  const context = `kube context '${target.context}'`;
+  if (error instanceof k8s.ApiException) {
+    const status = statusOf(error.body);
+    if (error.code === 401) {
+      return new CheckError(`${context}: the API server refused its credentials (401 Unauthorized)`, {
+        status: 401,
+        fix: `renew the credentials of ${context} (kubectl --context ${target.context} get nodes must work)`,
+      });
+    }
+    const detail = [status.reason, status.message].filter(Boolean).join(": ");
+    return new CheckError(`${context}: HTTP ${error.code}${detail ? ` ${detail}` : ""}`, {
+      status: error.code,
+      ...(error.code === 403 ? { fix: `use a context with cluster-admin rights as homecluster:kubeContext` } : {}),
+    });
+  }
+  const failure = error as { name?: string; code?: string; message?: string };
+  const unreachable = (reason: string) =>
+    new CheckError(`cannot reach the API server of ${context} (${server}): ${reason}`, {
+      fix: `is the cluster up, and is ${context} the right one? (kubectl --context ${target.context} get nodes)`,
+    });
+  if (failure.name === "AbortError") return unreachable(`no answer within ${target.timeoutSeconds} s`);
+  if (failure.code !== undefined) return unreachable(NETWORK_ERRORS[failure.code] ?? failure.code);
+  return new CheckError(`${context}: ${String(failure.message ?? error).split("\n")[0]}`);
+}
+
+/** Loads the kubeconfig and binds the clients to the context; throws a CheckError naming what is wrong. */
+export async function connectKube(target: KubeTarget): Promise<KubeClient> {
+  const k8s = await loadClientNode();
+  const { config, source } = loadKubeconfig(k8s, target);
+  if (!config.getContextObject(target.context)) {
+    throw new CheckError(`kube context '${target.context}' is not in ${source}`, {
+      fix: "list the contexts with kubectl config get-contexts and set homecluster:kubeContext to one",
+    });
+  }
+  config.setCurrentContext(target.context);
+  const cluster = config.getCurrentCluster();
+  if (!cluster) throw new CheckError(`kube context '${target.context}' names a cluster that is not in ${source}`);
+  const configuration = k8s.createConfiguration({
+    baseServer: new k8s.ServerConfiguration(cluster.server, {}),
+    // KubeConfig applies the context's credentials (token, client certificate, exec plugin) and TLS settings.
+    authMethods: { default: config },
+    promiseMiddleware: [
+      {
+        pre: async (request) => {
+          request.setSignal(target.deadline);
+          return request;
+        },
+        post: async (response) => response,
+      },
+    ],
+  });
+  const apis: KubeApis = {
+    core: new k8s.CoreV1Api(configuration),
+    apps: new k8s.AppsV1Api(configuration),
+    custom: new k8s.CustomObjectsApi(configuration),
+    version: new k8s.VersionApi(configuration),
+  };
+  const request = async <T>(call: (apis: KubeApis) => Promise<T>): Promise<T> => {
+    try {
+      return await call(apis);
+    } catch (error) {
+      throw translate(k8s, error, target, cluster.server);
+    }
+  };
+  return {
+    context: target.context,
+    server: cluster.server,
+    request,
+    find: async (call) => {
+      try {
+        return await request(call);
+      } catch (error) {
+        if (error instanceof CheckError && error.status === 404) return undefined;
+        throw error;
+      }
+    },
+  };
+}

@@ -1,0 +1,503 @@
+/**
+ * Each check is a function over API responses: here each one on a healthy and on broken responses, built from the
+ * APIs' documented shapes (fixtures.ts). And the framework: concurrency, skips, the deadline, rendering.
+ */
+import { describe, expect, it } from "vitest";
+import { CheckError, ok, type Check } from "../../cli/checks/check";
+import { permissionsResult, tokenResult, zoneResult, type TokenPolicyInfo } from "../../cli/checks/cloudflare/account";
+import { cnamesResult, collisionsResult, type DnsRecordInfo } from "../../cli/checks/cloudflare/dns";
+import {
+  coloSummary,
+  configDriftResult,
+  connectionsResult,
+  existingTunnelResult,
+  tunnelResult,
+  type RemoteConfigInfo,
+} from "../../cli/checks/cloudflare/tunnel";
+import { gatewayAddressResult, l2PolicyResult, lbPoolObjectResult } from "../../cli/checks/kubernetes/cilium";
+import {
+  kubeProxyResult,
+  lbPoolResult,
+  nodesResult,
+  otherCniResult,
+  versionSupport,
+} from "../../cli/checks/kubernetes/cluster";
+import { policiesResult } from "../../cli/checks/kubernetes/istio";
+import { logResult } from "../../cli/checks/kubernetes/logs";
+import { enrolmentResult, requiredNamespacesResult } from "../../cli/checks/kubernetes/namespaces";
+import { matches } from "../../cli/checks/kubernetes/objects";
+import { releaseChart, releasesResult } from "../../cli/checks/kubernetes/releases";
+import { daemonSetResult, deploymentResult } from "../../cli/checks/kubernetes/workloads";
+import { probeResult } from "../../cli/checks/probe";
+import { exitCode, redact, renderJson, renderText } from "../../cli/checks/render";
+import { runChecks } from "../../cli/checks/runner";
+import { parseArgs } from "../../cli/command";
+import { doctor } from "../../cli/doctor";
+import {
+  accountBeforeUp,
+  daemonSet,
+  deployment,
+  facts as loadFacts,
+  healthyAccount,
+  healthyCluster,
+  helmSecret,
+  namespace,
+  node,
+  pod,
+  RECORD_COMMENT,
+  TUNNEL_ID,
+} from "./fixtures";
+
+const facts = loadFacts();
+const READY = { status: "True", message: "kubelet is posting ready status" };
+const nodes = [node("cp1", "192.168.1.11", READY), node("w1", "192.168.1.12", READY)];
+
+describe("Kubernetes checks", () => {
+  it("versionSupport: within, below and above the charts' ranges, and versions without data", () => {
+    expect(versionSupport("v1.34.2+k3s1", facts.kubernetes.support)).toEqual(
+      ok("1.34: supported by cilium 1.20.0 (1.32–1.36) and istio 1.30.3 (1.32–1.36)"),
+    );
+    expect(versionSupport("v1.31.9", facts.kubernetes.support)).toMatchObject({
+      status: "fail",
+      message: "Kubernetes 1.31 is older than cilium 1.20.0 (1.32–1.36) and istio 1.30.3 (1.32–1.36) supports",
+    });
+    expect(versionSupport("v1.37.0", facts.kubernetes.support).status).toBe("warn");
+    expect(versionSupport("v1.34.0", [{ chart: "cilium", version: "1.21.0" }])).toEqual(
+      ok("1.34: no support data for cilium 1.21.0"),
+    );
+  });
+
+  it("nodesResult: a node waiting for a CNI is expected, one that stopped reporting is not", () => {
+    const waiting = node("w2", "192.168.1.13", {
+      status: "False",
+      message: "container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady",
+    });
+    expect(nodesResult([...nodes, waiting])).toEqual(
+      ok(
+        "3 nodes: cp1 (control-plane 192.168.1.11) Ready; w1 (192.168.1.12) Ready; w2 (192.168.1.13) NotReady: waiting for a CNI",
+      ),
+    );
+    const gone = node("w2", "192.168.1.13", { status: "Unknown", message: "Kubelet stopped posting node status." });
+    expect(nodesResult([...nodes, gone])).toMatchObject({
+      status: "fail",
+      fix: "bring w2 back or remove it (kubectl describe node w2)",
+    });
+    expect(nodesResult([]).status).toBe("fail");
+  });
+
+  it("otherCniResult and kubeProxyResult: k3s's bundled flannel and kube-proxy show only in the server's arguments", () => {
+    const server = (args: string[]) => {
+      const n = node("k3s-1", "192.168.1.11", READY);
+      return { ...n, metadata: { ...n.metadata, annotations: { "k3s.io/node-args": JSON.stringify(args) } } };
+    };
+    const k3s = { distribution: "k3s" as const, kubeProxyReplacement: true };
+    expect(otherCniResult([], [server(["server", "--flannel-backend", "none"])], "k3s").status).toBe("ok");
+    expect(otherCniResult([], [server(["server"])], "k3s")).toEqual({
+      status: "fail",
+      message: "another CNI runs: k3s's bundled flannel (server k3s-1); Cilium must be the only one",
+      fix: "start the k3s servers with --flannel-backend=none --disable-network-policy",
+    });
+    expect(kubeProxyResult([], [server(["server", "--disable-kube-proxy"])], k3s).status).toBe("ok");
+    expect(kubeProxyResult([], [server(["server", "--flannel-backend=none"])], k3s)).toMatchObject({
+      status: "fail",
+      fix: "start the k3s servers with --disable-kube-proxy",
+    });
+    const kubeProxy = [{ metadata: { name: "kube-proxy", namespace: "kube-system" } }];
+    expect(kubeProxyResult(kubeProxy, nodes, { distribution: "kubeadm", kubeProxyReplacement: false }).status).toBe(
+      "ok",
+    );
+    expect(kubeProxyResult(kubeProxy, nodes, { distribution: "kubeadm", kubeProxyReplacement: true }).fix).toMatch(
+      /^kubectl -n kube-system delete daemonset kube-proxy/,
+    );
+  });
+
+  it("lbPoolResult: a node address inside the pool fails", () => {
+    expect(lbPoolResult(nodes, facts.cilium.lbPool)).toEqual(ok("no node address in the LB pool 192.168.1.224/28"));
+    expect(lbPoolResult([node("nas", "192.168.1.239", READY)], facts.cilium.lbPool).message).toBe(
+      "192.168.1.239 (node nas) inside the LB pool 192.168.1.224/28",
+    );
+  });
+
+  it("requiredNamespacesResult and enrolmentResult", () => {
+    expect(requiredNamespacesResult([namespace("media")], facts.kubernetes.namespaces)).toEqual(ok("media exists"));
+    expect(requiredNamespacesResult([], facts.kubernetes.namespaces).fix).toBe("kubectl create namespace media");
+    const ambient = { "istio.io/dataplane-mode": "ambient" };
+    expect(enrolmentResult([namespace("media", ambient), namespace("cloudflared", ambient)], facts.istio).status).toBe(
+      "ok",
+    );
+    expect(enrolmentResult([namespace("media")], facts.istio).message).toBe(
+      "missing: cloudflared; not labelled istio.io/dataplane-mode=ambient: media",
+    );
+  });
+
+  it("releasesResult: none, one in the way, one stuck mid-upgrade, one of another chart", () => {
+    const finding = (secrets: ReturnType<typeof helmSecret>[]) => [
+      { release: "cilium", namespace: "kube-system", chart: "cilium", secrets },
+    ];
+    expect(releasesResult(finding([]))).toEqual(ok("none of cilium is installed yet"));
+    expect(releasesResult(finding([helmSecret("kube-system", "cilium", "cilium", "1.16.5")]))).toMatchObject({
+      status: "warn",
+      message: "kube-system/cilium (chart cilium 1.16.5, revision 1, deployed) exists",
+    });
+    expect(
+      releasesResult(finding([helmSecret("kube-system", "cilium", "cilium", "1.16.5", "pending-upgrade")])).status,
+    ).toBe("fail");
+    expect(releasesResult(finding([helmSecret("kube-system", "cilium", "calico", "3.29.0")])).message).toBe(
+      "kube-system/cilium (chart calico 3.29.0, revision 1, deployed) takes a release name of this stack with another chart",
+    );
+    // Helm stores uncompressed JSON too; unreadable data leaves the chart unknown.
+    const plain = Buffer.from(Buffer.from(JSON.stringify({ chart: { metadata: { name: "x" } } })).toString("base64"));
+    expect(releaseChart({ data: { release: plain.toString("base64") } })).toEqual({ name: "x" });
+    expect(releaseChart({ data: { release: "not base64 gzip" } })).toEqual({});
+  });
+
+  it("deploymentResult and daemonSetResult: ready, partly ready, missing, not ready with the pod's reason", () => {
+    const ref = facts.istio.istiod;
+    const labels = { app: "istiod" };
+    const healthy = deployment("istio-system", "istiod", labels, 2);
+    const pods = [pod("istio-system", "istiod-a", labels, "cp1"), pod("istio-system", "istiod-b", labels, "w1")];
+    expect(deploymentResult(ref, healthy, pods)).toEqual(ok("2/2 ready"));
+    const half = { ...healthy, status: { ...healthy.status, readyReplicas: 1 } };
+    expect(deploymentResult(ref, half, [pods[0]!, pod("istio-system", "istiod-b", labels, "w1", false)])).toEqual({
+      status: "warn",
+      message: "1/2 ready; istiod-b CrashLoopBackOff",
+      fix: "kubectl -n istio-system describe deployment istiod",
+    });
+    const none = { ...healthy, status: { replicas: 2 } };
+    expect(deploymentResult(ref, none, []).status).toBe("fail");
+    expect(deploymentResult(ref, undefined, []).message).toBe("Deployment istio-system/istiod not found");
+
+    const ztunnel = facts.istio.ztunnel;
+    const zLabels = { app: "ztunnel" };
+    const ds = daemonSet("istio-system", "ztunnel", zLabels);
+    const onNodes = [pod("istio-system", "ztunnel-a", zLabels, "cp1"), pod("istio-system", "ztunnel-b", zLabels, "w1")];
+    expect(daemonSetResult(ztunnel, ds, onNodes, nodes)).toEqual(ok("ready on all 2 nodes"));
+    expect(daemonSetResult(ztunnel, ds, [onNodes[0]!], nodes).message).toBe("missing on w1");
+    expect(
+      daemonSetResult(ztunnel, ds, [onNodes[0]!, pod("istio-system", "ztunnel-b", zLabels, "w1", false)], nodes)
+        .message,
+    ).toBe("not ready on w1 (CrashLoopBackOff)");
+  });
+
+  it("Cilium's pool, L2 policy and the gateway's address", () => {
+    const custom = healthyCluster().custom;
+    const pools = custom["cilium.io/v2/ciliumloadbalancerippools"]!;
+    expect(lbPoolObjectResult(pools, facts.cilium.lbPool)).toEqual(ok("cilium-lb-pool: 192.168.1.224/28"));
+    const other = [{ metadata: { name: "old" }, spec: { blocks: [{ cidr: "10.0.0.0/24" }] } }];
+    expect(lbPoolObjectResult(other, facts.cilium.lbPool).message).toBe(
+      "no CiliumLoadBalancerIPPool has the blocks 192.168.1.224/28 (found: old)",
+    );
+    const conflicting = structuredClone(pools);
+    conflicting[0]!.status.conditions[1] = {
+      type: "cilium.io/PoolConflict",
+      status: "True",
+      message: 'Pool overlaps with CIDR of "old"',
+    };
+    expect(lbPoolObjectResult(conflicting, facts.cilium.lbPool).status).toBe("fail");
+    const l2 = custom["cilium.io/v2alpha1/ciliuml2announcementpolicies"]!;
+    expect(l2PolicyResult(l2, facts.cilium.l2Policy).status).toBe("ok");
+    expect(l2PolicyResult([], facts.cilium.l2Policy).message).toBe("no CiliumL2AnnouncementPolicy exists");
+
+    const service = healthyCluster().services[0]!;
+    expect(gatewayAddressResult(service, facts.gateway)).toEqual(
+      ok("Service istio-ingress/istio-ingress: 192.168.1.225"),
+    );
+    expect(gatewayAddressResult({ ...service, status: { loadBalancer: {} } }, facts.gateway).message).toBe(
+      "Service istio-ingress/istio-ingress has no address yet",
+    );
+    const elsewhere = { ...service, status: { loadBalancer: { ingress: [{ ip: "192.168.1.230" }] } } };
+    expect(gatewayAddressResult(elsewhere, facts.gateway).message).toBe(
+      "Service istio-ingress/istio-ingress got 192.168.1.230, not 192.168.1.225 (homecluster:istio.gateway.loadBalancerIP)",
+    );
+  });
+
+  it("policiesResult: every object exists with the stack's spec", () => {
+    const listed = (objects: typeof facts.istio.policies) =>
+      new Map(
+        [...new Set(objects.map((o) => o.kind))].map((kind) => [
+          kind,
+          structuredClone(objects.filter((o) => o.kind === kind)),
+        ]),
+      );
+    expect(policiesResult(facts.istio.policies, listed(facts.istio.policies)).message).toMatch(
+      /^\d+ objects as the stack sets them \(PeerAuthentication: 1, AuthorizationPolicy: \d+\)$/,
+    );
+    const withoutDeny = facts.istio.policies.filter((o) => o.metadata.name !== "allow-nothing");
+    expect(policiesResult(facts.istio.policies, listed(withoutDeny)).message).toBe(
+      "missing: AuthorizationPolicy istio-system/allow-nothing",
+    );
+  });
+
+  it("logResult: quotes the most severe problem, ignores debug lines", () => {
+    const ref = facts.externalDns.deployment;
+    const log = (...lines: string[]) => [{ pod: "external-dns-1", text: lines.join("\n") }];
+    expect(logResult(log('level=info msg="All records are already up to date"'), ref).status).toBe("ok");
+    expect(logResult(log('level=debug msg="Skipping endpoint because owner id does not match"'), ref).status).toBe(
+      "ok",
+    );
+    const limited = logResult(log('level=error msg="failed to list zones: 429 Too Many Requests"'), ref);
+    expect(limited).toEqual({
+      status: "warn",
+      message:
+        'Cloudflare rate-limits it: external-dns-1: "level=error msg="failed to list zones: 429 Too Many Requests""',
+      fix: "raise homecluster:externalDns.interval (Cloudflare allows 1200 requests per 5 minutes) (kubectl -n external-dns logs deploy/external-dns)",
+    });
+    const both = logResult(
+      log(
+        'level=error msg="failed to create record: An A, AAAA, or CNAME record with that host already exists. (81053)"',
+        'level=error msg="failed to list zones: Invalid request headers (6003)"',
+      ),
+      ref,
+    );
+    expect(both.message).toBe(
+      'Cloudflare rejects its token: external-dns-1: "level=error msg="failed to list zones: Invalid request headers (6003)"" (2 problem lines in all)',
+    );
+    expect(logResult([], ref).status).toBe("fail");
+  });
+
+  it("matches: objects by subset, lists exactly", () => {
+    expect(matches({ a: [{ b: 1 }] }, { a: [{ b: 1, c: 2 }], d: 3 })).toBe(true);
+    expect(matches({ a: [1] }, { a: [1, 2] })).toBe(false);
+    expect(matches({ a: 1 }, null)).toBe(false);
+  });
+});
+
+describe("Cloudflare checks", () => {
+  const cloudflare = facts.cloudflare;
+  const policies = (accountBeforeUp().tokenDetails as { policies: TokenPolicyInfo[] }).policies;
+
+  it("tokenResult: active, expiring soon, expired", () => {
+    const now = new Date("2026-06-01T00:00:00Z");
+    expect(tokenResult({ id: "t", status: "active", owner: "user" }, now)).toEqual(ok("active user token, no expiry"));
+    expect(
+      tokenResult({ id: "t", status: "active", expires_on: "2026-06-05T00:00:00Z", owner: "account" }, now),
+    ).toMatchObject({ status: "warn", message: "active account-owned token, expires 2026-06-05 (in 4 days)" });
+    expect(tokenResult({ id: "t", status: "expired", owner: "user" }, now).status).toBe("fail");
+  });
+
+  it("zoneResult: the configured domain's zone, in the configured account, active", () => {
+    const zone = accountBeforeUp().zone as { name: string; status: string; account: { id: string } };
+    expect(zoneResult(zone, facts)).toEqual(ok("example.com (fedcba9876543210fedcba9876543210), active"));
+    expect(zoneResult({ ...zone, name: "example.org" }, facts).message).toBe(
+      "zone fedcba9876543210fedcba9876543210 is example.org, not example.com",
+    );
+    expect(zoneResult({ ...zone, account: { id: "ffffffffffffffffffffffffffffffff" } }, facts).status).toBe("fail");
+    expect(zoneResult({ ...zone, status: "pending" }, facts).status).toBe("warn");
+  });
+
+  it("permissionsResult: groups by name on the right scope, nested and wildcard resources, denies", () => {
+    expect(permissionsResult(policies, cloudflare)).toEqual(
+      ok("may Cloudflare Tunnel Write, DNS Write, Zone Read, API Tokens Write and Access: Apps and Policies Write"),
+    );
+    const allZones: TokenPolicyInfo = {
+      effect: "allow",
+      permission_groups: [{ name: "DNS Write" }, { name: "Zone Read" }],
+      resources: {
+        [`com.cloudflare.api.account.${cloudflare.accountId}`]: { "com.cloudflare.api.account.zone.*": "*" },
+      },
+    };
+    expect(permissionsResult([policies[0]!, allZones, policies[2]!], cloudflare).status).toBe("ok");
+    const otherZone = {
+      ...policies[1]!,
+      resources: { "com.cloudflare.api.account.zone.00000000000000000000000000000000": "*" },
+    };
+    expect(permissionsResult([policies[0]!, otherZone, policies[2]!], cloudflare).message).toBe(
+      "the token lacks DNS Write on the zone (the routes' CNAMEs) and Zone Read on the zone (the zone)",
+    );
+    const deny = { ...policies[0]!, effect: "deny" };
+    expect(permissionsResult([...policies, deny], cloudflare).status).toBe("fail");
+  });
+
+  const records = (account = healthyAccount()) =>
+    new Map(facts.tunnel.hostnames.map((h) => [h, account.records.filter((r) => r.name === h) as DnsRecordInfo[]]));
+
+  it("collisionsResult and existingTunnelResult: foreign records and a taken tunnel name, the stack's own accepted", () => {
+    expect(collisionsResult(records(accountBeforeUp()), facts.tunnel)).toEqual(
+      ok("no foreign record on 3 routed hostnames"),
+    );
+    const foreign = records();
+    foreign.set("example.com", [{ name: "example.com", type: "A", content: "203.0.113.1", comment: "hand-made" }]);
+    expect(collisionsResult(foreign, facts.tunnel).message).toBe(
+      "records this stack does not own: example.com A 203.0.113.1",
+    );
+    const tunnels = healthyAccount().tunnels;
+    expect(existingTunnelResult(tunnels, records(), facts).status).toBe("ok");
+    expect(existingTunnelResult(tunnels, records(accountBeforeUp()), facts).status).toBe("fail");
+    expect(existingTunnelResult([], records(), facts)).toEqual(ok("no tunnel named 'homecluster' yet"));
+  });
+
+  it("cnamesResult: every routed hostname a proxied CNAME to the tunnel, with the owner comment", () => {
+    expect(cnamesResult(records(), TUNNEL_ID, facts.tunnel).status).toBe("ok");
+    const broken = records();
+    broken.set("example.com", [
+      {
+        name: "example.com",
+        type: "CNAME",
+        content: `${TUNNEL_ID}.cfargotunnel.com`,
+        proxied: false,
+        comment: RECORD_COMMENT,
+      },
+    ]);
+    broken.set("ssh.example.com", []);
+    expect(cnamesResult(broken, TUNNEL_ID, facts.tunnel).message).toBe(
+      `example.com is not proxied; ssh.example.com has no record (want a proxied CNAME to ${TUNNEL_ID}.cfargotunnel.com)`,
+    );
+    const edited = records();
+    edited.get("example.com")![0]!.comment = null;
+    expect(cnamesResult(edited, TUNNEL_ID, facts.tunnel)).toMatchObject({
+      status: "warn",
+      message: "example.com lacks this stack's owner comment",
+    });
+  });
+
+  it("tunnelResult, coloSummary and connectionsResult: what cloudflared tunnel list shows", () => {
+    const account = healthyAccount();
+    expect(tunnelResult([], "homecluster").status).toBe("fail");
+    expect(tunnelResult([...account.tunnels, { ...account.tunnels[0], id: "other" }], "homecluster").status).toBe(
+      "fail",
+    );
+    const connectors = account.connections[TUNNEL_ID]!;
+    expect(coloSummary(connectors)).toBe("2xams01, 2xfra06");
+    const reconnecting = structuredClone(connectors);
+    reconnecting[1]!.conns[0].is_pending_reconnect = true;
+    expect(coloSummary(reconnecting)).toBe("1xams01, 2xfra06");
+    expect(connectionsResult({ ...account.tunnels[0], status: "degraded" }, connectors, facts.tunnel).status).toBe(
+      "warn",
+    );
+    expect(connectionsResult({ status: "inactive" }, [], facts.tunnel).message).toBe(
+      "status inactive, no active connections",
+    );
+  });
+
+  it("configDriftResult: rules in order, origin options with cloudflared's defaults, remote management", () => {
+    const remote = healthyAccount().configurations[TUNNEL_ID] as RemoteConfigInfo;
+    expect(configDriftResult(remote, facts.tunnel.config)).toEqual(ok("version 3: 4 rules as the stack sets them"));
+    const defaults = structuredClone(remote);
+    defaults.config!.originRequest = {};
+    expect(configDriftResult(defaults, facts.tunnel.config).status).toBe("ok");
+    const extra = structuredClone(remote);
+    extra.config!.ingress!.splice(3, 0, { hostname: "old.example.com", service: "http://old:80" });
+    expect(configDriftResult(extra, facts.tunnel.config).message).toBe(
+      "drifted from the stack: rule 4: old.example.com → http://old:80 (the stack sets (catch-all) → http_status:404); rule 5: (catch-all) → http_status:404 (the stack sets none)",
+    );
+    expect(configDriftResult({ ...remote, source: "local" }, facts.tunnel.config).status).toBe("fail");
+  });
+
+  it("configDriftResult: Access required exactly on the routes behind it, of the team the stack names", () => {
+    const remote = healthyAccount().configurations[TUNNEL_ID] as RemoteConfigInfo;
+    const open = structuredClone(remote);
+    delete open.config!.ingress![2]!.originRequest;
+    expect(configDriftResult(open, facts.tunnel.config).message).toBe(
+      "drifted from the stack: rule 3: ssh.example.com → ssh://nas.lan:22 (the stack sets ssh.example.com → ssh://nas.lan:22 [Access home])",
+    );
+    const otherTeam = structuredClone(remote);
+    otherTeam.config!.ingress![2]!.originRequest!.access!.teamName = "other";
+    expect(configDriftResult(otherTeam, facts.tunnel.config).status).toBe("fail");
+    const extraCheck = structuredClone(remote);
+    extraCheck.config!.ingress![0]!.originRequest = { access: { required: true, teamName: "home", audTags: ["x"] } };
+    expect(configDriftResult(extraCheck, facts.tunnel.config).message).toMatch(
+      /^drifted from the stack: rule 1: jellyfin\.example\.com → .* \[Access home\] \(the stack sets jellyfin\.example\.com → [^[]*\)$/,
+    );
+  });
+
+  it("probeResult: below 500 the path works; 530 is the tunnel, other 5xx what is behind it", () => {
+    expect(probeResult(302, 87.4)).toEqual(ok("HTTP 302 in 87 ms"));
+    expect(probeResult(530, 120).message).toBe("HTTP 530 in 120 ms: Cloudflare cannot reach the tunnel");
+    expect(probeResult(502, 120).message).toBe("HTTP 502 in 120 ms: the tunnel answers but what is behind it fails");
+  });
+});
+
+describe("the framework", () => {
+  const check = (id: string, run: Check<null>["run"], needs?: string[]): Check<null> => ({
+    id,
+    component: id.split("-")[0]!,
+    name: id,
+    run,
+    ...(needs ? { needs } : {}),
+  });
+  const after = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  it("runs checks concurrently, in declared order, skipping those whose needs failed", async () => {
+    const started = performance.now();
+    const progress: number[] = [];
+    const outcomes = await runChecks(
+      [
+        check("a-slow", async () => (await after(150), ok("slow"))),
+        check("a-gate", async () => {
+          throw new CheckError("cannot reach it", { fix: "reach it" });
+        }),
+        check("b-dependent", async () => ok("never"), ["a-gate"]),
+        check("b-chained", async () => ok("never"), ["b-dependent"]),
+        check("b-slow", async () => (await after(150), ok("slow too"))),
+        check("c-bug", async () => {
+          throw new TypeError("x is undefined\n    at stack");
+        }),
+      ],
+      null,
+      { deadline: AbortSignal.timeout(5_000), timeoutSeconds: 5, onProgress: (done) => progress.push(done) },
+    );
+    expect(performance.now() - started).toBeLessThan(280);
+    expect(outcomes.map((o) => [o.id, o.status, o.message])).toEqual([
+      ["a-slow", "ok", "slow"],
+      ["a-gate", "fail", "cannot reach it"],
+      ["b-dependent", "skip", "skipped: needs a a-gate"],
+      ["b-chained", "skip", "skipped: needs b b-dependent"],
+      ["b-slow", "ok", "slow too"],
+      ["c-bug", "fail", "unexpected error: x is undefined"],
+    ]);
+    expect(progress).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(exitCode(outcomes)).toBe(1);
+    expect(renderText("doctor", "title", outcomes)).toBe(
+      [
+        "title",
+        "",
+        "a",
+        "  ok    a-slow  slow",
+        "  fail  a-gate  cannot reach it — fix: reach it",
+        "",
+        "b",
+        "  ok    b-slow  slow too",
+        "",
+        "c",
+        "  fail  c-bug   unexpected error: x is undefined",
+        "",
+        "doctor: 2 failed, 0 warnings, 2 ok, 2 skipped",
+        "",
+      ].join("\n"),
+    );
+    expect(JSON.parse(renderJson("doctor", "s", outcomes))).toMatchObject({
+      command: "doctor",
+      stack: "s",
+      ok: false,
+      summary: { ok: 2, warn: 0, fail: 2, skip: 2 },
+    });
+    expect(exitCode(outcomes.filter((o) => o.status !== "fail"))).toBe(0);
+  });
+
+  it("ends every check by the deadline", async () => {
+    const started = performance.now();
+    const [outcome] = await runChecks([check("a-hang", () => new Promise(() => undefined))], null, {
+      deadline: AbortSignal.timeout(100),
+      timeoutSeconds: 0.1,
+    });
+    expect(performance.now() - started).toBeLessThan(400);
+    expect(outcome).toMatchObject({ status: "fail", message: "no answer within 0.1 s" });
+  });
+
+  it("redacts secrets from anything printed", () => {
+    expect(redact("401 for token abc123secret", ["abc123secret", undefined])).toBe("401 for token [redacted]");
+    expect(redact("context example", ["x"])).toBe("context example");
+  });
+
+  it("parses the flags, doctor's --probe included", () => {
+    expect(parseArgs(doctor, ["--stack", "lab", "--json", "--probe", "--timeout", "2.5"])).toEqual({
+      stack: "lab",
+      stackFile: undefined,
+      json: true,
+      help: false,
+      probe: true,
+      timeoutSeconds: 2.5,
+    });
+    expect(parseArgs(doctor, ["--stack"])).toBe("'--stack' needs a value");
+  });
+});

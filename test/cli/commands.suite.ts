@@ -1,0 +1,456 @@
+/**
+ * preflight and doctor end to end, in-process: each run reads test/cli/Pulumi.cli-test.yaml and talks to a fake
+ * Kubernetes API (through a kubeconfig in $KUBECONFIG) and a fake Cloudflare API (CLOUDFLARE_BASE_URL), a healthy
+ * one and broken copies.
+ */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { DEADLINE_GRACE_MS } from "../../cli/checks/runner";
+import { DEFAULT_TIMEOUT_SECONDS, parseArgs, type Io, type Options } from "../../cli/command";
+import { doctor as doctorCommand, main as doctor } from "../../cli/doctor";
+import { main as preflight } from "../../cli/preflight";
+import { startFakeCloudflare, type AccountState } from "./fake-cloudflare";
+import { startFakeKube, writeKubeconfig, type ClusterState, type FakeServer } from "./fake-kube";
+import {
+  accountBeforeUp,
+  clusterBeforeUp,
+  CONTEXT,
+  healthyAccount,
+  healthyCluster,
+  helmSecret,
+  STACK,
+  STACK_FILE,
+  TOKEN,
+  TUNNEL_ID,
+} from "./fixtures";
+
+type Main = (argv: readonly string[], env: Record<string, string | undefined>, io: Io) => Promise<number>;
+
+interface Outcome {
+  id: string;
+  component: string;
+  name: string;
+  status: string;
+  message: string;
+  fix?: string;
+}
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+  /** The outcomes, from --json runs. */
+  checks: Outcome[];
+  check(id: string): Outcome;
+  /** The requests the fake Kubernetes API answered. */
+  kubeRequests: string[];
+}
+
+const servers: FakeServer[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((server) => server.close()));
+});
+
+async function run(
+  main: Main,
+  args: string[],
+  world: {
+    cluster: ClusterState | "hang";
+    account: AccountState;
+    token?: string;
+    fetch?: typeof fetch;
+    /** Whether stdout is a terminal. */
+    tty?: boolean;
+    /** The kubeconfig's context; default: the stack's. */
+    context?: string;
+  },
+): Promise<Run> {
+  const kube = await startFakeKube(world.cluster);
+  const cloudflare = await startFakeCloudflare(world.account);
+  servers.push(kube, cloudflare);
+  const env = {
+    HOME: os.tmpdir(),
+    KUBECONFIG: writeKubeconfig(kube.url, world.context ?? CONTEXT),
+    CLOUDFLARE_API_TOKEN: world.token ?? TOKEN,
+    CLOUDFLARE_BASE_URL: cloudflare.url,
+  };
+  let stdout = "";
+  let stderr = "";
+  const io: Io = {
+    stdout: { write: (text: string) => (stdout += text), isTTY: world.tty ?? false },
+    stderr: { write: (text: string) => (stderr += text) },
+    ...(world.fetch ? { fetch: world.fetch } : {}),
+  };
+  const code = await main(["--stack", STACK, "--stack-file", STACK_FILE, ...args], env, io);
+  const checks: Outcome[] = args.includes("--json") ? JSON.parse(stdout).checks : [];
+  return {
+    code,
+    stdout,
+    stderr,
+    checks,
+    kubeRequests: kube.requests,
+    check: (id) => {
+      const found = checks.find((c) => c.id === id);
+      if (!found) throw new Error(`no check ${id} in ${checks.map((c) => c.id).join(", ")}`);
+      return found;
+    },
+  };
+}
+
+const statuses = (result: Run) => Object.fromEntries(result.checks.map((c) => [c.id, c.status]));
+const notOk = (result: Run) => result.checks.filter((c) => c.status !== "ok").map((c) => `${c.id}: ${c.message}`);
+
+describe("preflight", () => {
+  it("passes a cluster and account ready for the first pulumi up, one line per check", async () => {
+    const result = await run(preflight, [], { cluster: clusterBeforeUp(), account: accountBeforeUp() });
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    const lines = result.stdout.split("\n");
+    expect(lines[0]).toBe(
+      `preflight of stack cli-test (${path.relative(process.cwd(), STACK_FILE)}): kube context ${CONTEXT}, zone example.com`,
+    );
+    expect(lines).toContain("Kubernetes");
+    expect(lines).toContain("Cloudflare");
+    const checkLines = lines.filter((line) => /^ {2}(ok|warn|fail) /.test(line));
+    expect(checkLines).toHaveLength(14);
+    expect(checkLines.every((line) => line.startsWith("  ok  "))).toBe(true);
+    expect(result.stdout).toMatch(
+      / {2}ok {4}API server +v1\.34\.2 answers at http:\/\/127\.0\.0\.1:\d+ \(context admin@cli-test\)/,
+    );
+    expect(result.stdout).toContain("cp1 (control-plane 192.168.1.11) NotReady: waiting for a CNI");
+    expect(result.stdout).toContain("media exists");
+    expect(result.stdout).toContain("no tunnel named 'homecluster' yet");
+    expect(lines.at(-2)).toBe("preflight: 0 failed, 0 warnings, 14 ok");
+  });
+
+  it("shows its progress on a terminal only, and clears it before the report", async () => {
+    const world = { cluster: clusterBeforeUp(), account: accountBeforeUp(), tty: true };
+    const terminal = await run(preflight, [], world);
+    const [progress, report] = terminal.stdout.split("\r\x1b[K");
+    expect(progress).toBe(Array.from({ length: 14 }, (_, i) => `\rpreflight: ${i + 1}/14 checks`).join(""));
+    expect(report).toMatch(/^preflight of stack cli-test/);
+    const json = await run(preflight, ["--json"], world);
+    expect(json.stdout.startsWith("{")).toBe(true);
+  });
+
+  it("reports a Cilium installed at bootstrap, with kube-proxy and flannel still running", async () => {
+    const cluster = clusterBeforeUp();
+    cluster.secrets.push(helmSecret("kube-system", "cilium", "cilium", "1.16.5"));
+    cluster.daemonSets.push(
+      { metadata: { name: "kube-proxy", namespace: "kube-system", labels: { "k8s-app": "kube-proxy" } } },
+      { metadata: { name: "kube-flannel-ds", namespace: "kube-flannel", labels: { app: "flannel" } } },
+    );
+    const result = await run(preflight, ["--json"], { cluster, account: accountBeforeUp() });
+    expect(result.code).toBe(1);
+    expect(result.check("kube-releases")).toMatchObject({
+      status: "warn",
+      message: "kube-system/cilium (chart cilium 1.16.5, revision 1, deployed) exists",
+    });
+    expect(result.check("kube-releases").fix).toContain("pulumi import kubernetes:helm.sh/v3:Release");
+    expect(result.check("kube-proxy")).toMatchObject({
+      status: "fail",
+      message: "kube-proxy runs (DaemonSet kube-system/kube-proxy) while Cilium replaces it",
+      fix: "set cluster.proxy.disabled: true in the Talos machine config and delete the kube-proxy DaemonSet",
+    });
+    expect(result.check("kube-cni")).toMatchObject({
+      status: "fail",
+      message: "another CNI runs: DaemonSet kube-flannel/kube-flannel-ds; Cilium must be the only one",
+    });
+    expect(result.check("kube-cni").fix).toContain("cluster.network.cni.name: none");
+  });
+
+  it("fails on a foreign DNS record on a routed hostname and an existing tunnel of that name", async () => {
+    const account = accountBeforeUp();
+    account.records.push({ id: "r1", name: "jellyfin.example.com", type: "A", content: "203.0.113.9", proxied: true });
+    account.tunnels.push({
+      id: "6ff42ae2-765d-4adf-8112-31c55c1551ef",
+      name: "homecluster",
+      created_at: "2025-03-01T00:00:00Z",
+      deleted_at: null,
+    });
+    const result = await run(preflight, ["--json"], { cluster: clusterBeforeUp(), account });
+    expect(result.code).toBe(1);
+    expect(result.check("cloudflare-dns-collisions")).toMatchObject({
+      status: "fail",
+      message: "records this stack does not own: jellyfin.example.com A 203.0.113.9",
+    });
+    expect(result.check("cloudflare-tunnel-name").message).toBe(
+      "a tunnel named 'homecluster' exists (6ff42ae2-765d-4adf-8112-31c55c1551ef, created 2025-03-01): creating it would fail",
+    );
+    expect(result.check("cloudflare-tunnel-name").fix).toContain("homecluster:tunnel.name");
+  });
+
+  it("accepts the stack's own tunnel and records when it has been deployed", async () => {
+    const result = await run(preflight, ["--json"], { cluster: clusterBeforeUp(), account: healthyAccount() });
+    expect(result.check("cloudflare-tunnel-name")).toMatchObject({
+      status: "ok",
+      message: `'homecluster' (${TUNNEL_ID}) exists, and this stack's records point to it`,
+    });
+    expect(result.check("cloudflare-dns-collisions").message).toBe(
+      "no foreign record on 3 routed hostnames (3 records already this stack's)",
+    );
+  });
+
+  it("reports a missing namespace, a node address in the LB pool and missing token permissions", async () => {
+    const cluster = clusterBeforeUp();
+    cluster.namespaces = cluster.namespaces.filter((ns) => ns.metadata?.name !== "media");
+    cluster.nodes[2]!.status.addresses[0].address = "192.168.1.230";
+    const account = accountBeforeUp();
+    (account.tokenDetails as { policies: unknown[] }).policies.splice(2, 1);
+    const result = await run(preflight, ["--json"], { cluster, account });
+    expect(result.check("kube-namespaces")).toMatchObject({ status: "fail", fix: "kubectl create namespace media" });
+    expect(result.check("kube-namespaces").message).toMatch(
+      /^missing: media \(needed by homecluster:istio\.meshNamespaces/,
+    );
+    expect(result.check("kube-lb-pool").message).toBe("192.168.1.230 (node w2) inside the LB pool 192.168.1.224/28");
+    expect(result.check("cloudflare-permissions").message).toBe(
+      "the token lacks API Tokens Write on the user (minting external-dns' token (Zone Read, DNS Write))",
+    );
+  });
+
+  it("is one failure line naming the token when Cloudflare rejects it, and never prints the token", async () => {
+    const result = await run(preflight, ["--json"], {
+      cluster: clusterBeforeUp(),
+      account: accountBeforeUp(),
+      token: "wrong-token-value-42",
+    });
+    expect(result.code).toBe(1);
+    const cloudflare = result.checks.filter((c) => c.component === "Cloudflare");
+    expect(cloudflare.filter((c) => c.status === "fail")).toEqual([
+      {
+        id: "cloudflare-token",
+        component: "Cloudflare",
+        name: "API token",
+        status: "fail",
+        message: "Cloudflare rejected the token in CLOUDFLARE_API_TOKEN: HTTP 401 (1000 Invalid API Token)",
+        fix: "export CLOUDFLARE_API_TOKEN=$(pulumi config get cloudflareApiToken)",
+      },
+    ]);
+    expect(cloudflare.filter((c) => c.status === "skip")).toHaveLength(5);
+    expect(result.check("kube-api").status).toBe("ok");
+    expect(result.stdout).not.toContain("wrong-token-value-42");
+  });
+
+  it("fails within its --timeout with one line naming the kube context when the API server never answers", async () => {
+    const started = performance.now();
+    const result = await run(preflight, ["--timeout", "0.4"], { cluster: "hang", account: accountBeforeUp() });
+    const seconds = (performance.now() - started) / 1000;
+    expect(result.code).toBe(1);
+    expect(seconds).toBeLessThan(1.5);
+    const kubernetes = result.stdout.slice(
+      result.stdout.indexOf("\nKubernetes\n"),
+      result.stdout.indexOf("\nCloudflare\n"),
+    );
+    expect(kubernetes.trim().split("\n")).toEqual([
+      "Kubernetes",
+      expect.stringMatching(
+        /^ {2}fail {2}API server +cannot reach the API server of kube context 'admin@cli-test' \(http:\/\/127\.0\.0\.1:\d+\): no answer within 0\.4 s — fix: /,
+      ),
+    ]);
+    expect(result.stdout).toMatch(/preflight: 1 failed, 0 warnings, 6 ok, 7 skipped\n$/);
+  });
+});
+
+describe("doctor", () => {
+  it("passes a healthy stack", async () => {
+    const result = await run(doctor, ["--json"], { cluster: healthyCluster(), account: healthyAccount() });
+    expect(notOk(result)).toEqual([]);
+    expect(result.code).toBe(0);
+    expect(result.checks.map((c) => c.component)).toEqual([
+      "Kubernetes",
+      ...Array(6).fill("Cilium"),
+      ...Array(6).fill("Istio"),
+      "external-dns",
+      "external-dns",
+      "Cloudflare",
+      ...Array(5).fill("Tunnel"),
+    ]);
+    expect(result.check("cilium-agent").message).toBe("ready on all 3 nodes");
+    expect(result.check("cilium-gateway-address").message).toBe("Service istio-ingress/istio-ingress: 192.168.1.225");
+    expect(result.check("istio-enrolment").message).toBe("media and cloudflared carry istio.io/dataplane-mode=ambient");
+    expect(result.check("tunnel-connections").message).toBe(
+      "status healthy, 2 connectors, connections 2xams01, 2xfra06",
+    );
+    expect(result.check("tunnel-config").message).toBe("version 3: 4 rules as the stack sets them");
+    expect(result.check("tunnel-dns").message).toBe(`3 hostnames: proxied CNAME to ${TUNNEL_ID}.cfargotunnel.com`);
+    expect(JSON.parse(result.stdout)).toMatchObject({ command: "doctor", stack: STACK, ok: true });
+  });
+
+  it("fails when ztunnel is missing on a node", async () => {
+    const cluster = healthyCluster();
+    cluster.pods = cluster.pods.filter((p) => !(p.metadata?.labels?.app === "ztunnel" && p.spec.nodeName === "w2"));
+    const result = await run(doctor, ["--json"], { cluster, account: healthyAccount() });
+    expect(result.code).toBe(1);
+    expect(notOk(result)).toEqual(["istio-ztunnel: missing on w2"]);
+    expect(result.check("istio-ztunnel").fix).toBe("kubectl -n istio-system describe daemonset ztunnel");
+  });
+
+  it("fails when the tunnel has no connections", async () => {
+    const account = healthyAccount();
+    account.tunnels[0]!.status = "down";
+    account.connections[TUNNEL_ID] = [];
+    const result = await run(doctor, ["--json"], { cluster: healthyCluster(), account });
+    expect(result.code).toBe(1);
+    expect(notOk(result)).toEqual(["tunnel-connections: status down, no active connections"]);
+    expect(result.check("tunnel-connections").fix).toContain(
+      "kubectl -n cloudflared logs -l app.kubernetes.io/name=cloudflared",
+    );
+  });
+
+  it("fails when the remote tunnel configuration drifted", async () => {
+    const account = healthyAccount();
+    const config = account.configurations[TUNNEL_ID]!.config;
+    config.ingress[0].service = "http://jellyfin.media.svc.cluster.local:8096";
+    config.originRequest.noTLSVerify = true;
+    const result = await run(doctor, ["--json"], { cluster: healthyCluster(), account });
+    expect(notOk(result)).toEqual([
+      "tunnel-config: drifted from the stack: rule 1: jellyfin.example.com → http://jellyfin.media.svc.cluster.local:8096 (the stack sets jellyfin.example.com → http://istio-ingress.istio-ingress.svc.cluster.local:80); originRequest.noTLSVerify true (the stack sets false)",
+    ]);
+  });
+
+  it("fails on a foreign record where a routed hostname's CNAME should be", async () => {
+    const account = healthyAccount();
+    account.records = account.records.filter((r) => r.name !== "ssh.example.com");
+    account.records.push({
+      id: "r9",
+      name: "ssh.example.com",
+      type: "A",
+      content: "203.0.113.9",
+      proxied: false,
+      comment: null,
+    });
+    const result = await run(doctor, ["--json"], { cluster: healthyCluster(), account });
+    expect(notOk(result)).toEqual([
+      `tunnel-dns: ssh.example.com has A (want a proxied CNAME to ${TUNNEL_ID}.cfargotunnel.com)`,
+    ]);
+  });
+
+  it("quotes external-dns' error line, and reports drifted mesh policies", async () => {
+    const cluster = healthyCluster();
+    const [key] = Object.keys(cluster.logs);
+    cluster.logs[key!] +=
+      'time="2026-01-01T10:02:00Z" level=error msg="failed to sync: Authentication error (10000)"\n';
+    const strict = cluster.custom["security.istio.io/v1/peerauthentications"]![0]!;
+    strict.spec.mtls.mode = "PERMISSIVE";
+    const result = await run(doctor, ["--json"], { cluster, account: healthyAccount() });
+    expect(result.check("external-dns-log").message).toBe(
+      `Cloudflare rejects its token: ${key!.split("/")[1]}: "time="2026-01-01T10:02:00Z" level=error msg="failed to sync: Authentication error (10000)""`,
+    );
+    expect(result.kubeRequests).toContainEqual(
+      expect.stringMatching(
+        /^GET \/api\/v1\/namespaces\/external-dns\/pods\/external-dns-[\w-]+\/log\?.*container=external-dns/,
+      ),
+    );
+    expect(result.check("istio-policies")).toMatchObject({
+      status: "fail",
+      message: "not as the stack sets it: PeerAuthentication istio-system/default",
+    });
+  });
+
+  it("probes each routed hostname over HTTPS with --probe", async () => {
+    const requested: string[] = [];
+    const fakeFetch = async (url: string | URL | Request) => {
+      requested.push(String(url));
+      return new Response(null, { status: String(url).includes("ssh.") ? 530 : 200 });
+    };
+    const result = await run(doctor, ["--json", "--probe"], {
+      cluster: healthyCluster(),
+      account: healthyAccount(),
+      fetch: fakeFetch as typeof fetch,
+    });
+    expect(requested.sort()).toEqual([
+      "https://example.com/",
+      "https://jellyfin.example.com/",
+      "https://ssh.example.com/",
+    ]);
+    expect(result.check("probe-jellyfin.example.com").status).toBe("ok");
+    expect(result.check("probe-ssh.example.com").message).toMatch(
+      /^HTTP 530 in \d+ ms: Cloudflare cannot reach the tunnel$/,
+    );
+  });
+
+  it("skips the cluster's checks behind one line when the kube context is not in the kubeconfig", async () => {
+    const result = await run(doctor, ["--json"], {
+      cluster: healthyCluster(),
+      account: healthyAccount(),
+      context: "someone-else",
+    });
+    expect(result.check("kube-api")).toMatchObject({
+      status: "fail",
+      message: expect.stringMatching(/^kube context 'admin@cli-test' is not in \/.*\/kubeconfig$/),
+    });
+    const byStatus = Object.entries(statuses(result));
+    expect(byStatus.filter(([, status]) => status === "fail").map(([id]) => id)).toEqual(["kube-api"]);
+    expect(byStatus.filter(([, status]) => status === "skip")).toHaveLength(15);
+    expect(result.check("tunnel-connections").status).toBe("ok");
+  });
+});
+
+describe("both commands", () => {
+  it("print a config error as one line and exit 1", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "homecluster-cli-"));
+    const broken = path.join(dir, "Pulumi.broken.yaml");
+    fs.writeFileSync(
+      broken,
+      fs.readFileSync(STACK_FILE, "utf8").replace("cidr: 192.168.1.224/28", "cidr: 10.96.0.0/28"),
+    );
+    const syntax = path.join(dir, "Pulumi.syntax.yaml");
+    fs.writeFileSync(syntax, "config:\n  homecluster:domain: example.com\n   homecluster:kubeContext: x\n");
+    const outputs = await Promise.all(
+      [broken, syntax, path.join(dir, "Pulumi.missing.yaml")].map(async (file) => {
+        let stderr = "";
+        const code = await preflight(
+          ["--stack-file", file],
+          {},
+          {
+            stdout: { write: () => true },
+            stderr: { write: (text: string) => (stderr += text) },
+          },
+        );
+        return { code, stderr };
+      }),
+    );
+    expect(outputs).toEqual([
+      {
+        code: 1,
+        stderr:
+          "error: Invalid configuration: homecluster:cilium.lbPool[0]: 10.96.0.0/28 overlaps homecluster:network.serviceCidr (10.96.0.0/12); the LB pool must be outside the pod and service networks; homecluster:istio.gateway.loadBalancerIP: 192.168.1.225 is not inside homecluster:cilium.lbPool\n",
+      },
+      { code: 1, stderr: `error: ${syntax}:2:23: Nested mappings are not allowed in compact mappings\n` },
+      { code: 1, stderr: `error: ${path.join(dir, "Pulumi.missing.yaml")}: no such file\n` },
+    ]);
+  });
+
+  it("print their usage with --help", async () => {
+    let stdout = "";
+    const io: Io = { stdout: { write: (text: string) => (stdout += text) }, stderr: { write: () => true } };
+    expect(await doctor(["--help"], {}, io)).toBe(0);
+    expect(stdout).toMatch(
+      /^usage: npm run doctor -- \[--stack NAME\] \[--stack-file FILE\] \[--timeout SECONDS\] \[--json\] \[--probe\]\n/,
+    );
+    expect(stdout).toContain(
+      "CLOUDFLARE_API_TOKEN (export CLOUDFLARE_API_TOKEN=$(pulumi config get cloudflareApiToken))",
+    );
+  });
+
+  it("reject unknown options with their usage and exit 2", async () => {
+    let stderr = "";
+    const io: Io = { stdout: { write: () => true }, stderr: { write: (text: string) => (stderr += text) } };
+    expect(await preflight(["--probe"], {}, io)).toBe(2);
+    expect(stderr).toMatch(/^error: unknown option '--probe'\nusage: npm run preflight -- /);
+    stderr = "";
+    expect(await doctor(["--timeout", "0"], {}, io)).toBe(2);
+    expect(stderr).toMatch(
+      /^error: --timeout takes a number of seconds above 0\nusage: npm run doctor -- .*\[--probe\]/,
+    );
+  });
+
+  it("end by the default deadline early enough for a 15 s budget", () => {
+    // The in-process runs above end at --timeout plus the grace; `npm run doctor` starts in about 2 s here (ts-node, the
+    // Pulumi SDK, both clients), and 3 s are left for it.
+    expect(DEFAULT_TIMEOUT_SECONDS + DEADLINE_GRACE_MS / 1000).toBeLessThanOrEqual(12);
+    expect(parseArgs(doctorCommand, []) as Options).toMatchObject({ timeoutSeconds: DEFAULT_TIMEOUT_SECONDS });
+  });
+});

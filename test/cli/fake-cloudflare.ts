@@ -1,0 +1,132 @@
+/**
+ * A Cloudflare API v4 on 127.0.0.1 for the CLI's tests (point CLOUDFLARE_BASE_URL at `url`). It answers the reads
+ * preflight and doctor make with the documented envelope `{success, errors, messages, result, result_info}`,
+ * refuses any other bearer token with 401/1000 as the API does, and pages lists as the SDK expects: it asks for
+ * page N+1 until a page comes back empty.
+ */
+import * as http from "node:http";
+import { listen, type FakeServer } from "./fake-kube";
+
+export interface AccountState {
+  /** The one token the API accepts. */
+  token: string;
+  /** GET /user/tokens/verify's result. */
+  verify: { id: string; status: string; expires_on?: string };
+  /** GET /user/tokens/{id}'s result; a number answers with that HTTP status instead. */
+  tokenDetails: Record<string, any> | number;
+  zone: Record<string, any>;
+  account: Record<string, any>;
+  tunnels: Record<string, any>[];
+  /** GET .../cfd_tunnel/{id}/connections' result, by tunnel id. */
+  connections: Record<string, Record<string, any>[]>;
+  /** GET .../cfd_tunnel/{id}/configurations' result, by tunnel id. */
+  configurations: Record<string, Record<string, any>>;
+  records: Record<string, any>[];
+}
+
+const PREFIX = "/client/v4";
+
+function envelope(result: unknown, resultInfo?: Record<string, number>) {
+  return {
+    success: true,
+    errors: [],
+    messages: [],
+    result,
+    ...(resultInfo ? { result_info: resultInfo } : {}),
+  };
+}
+
+function failure(status: number, code: number, message: string) {
+  return [status, { success: false, errors: [{ code, message }], messages: [], result: null }] as const;
+}
+
+/** One page of a V4 page-paginated list (the SDK's default page size is the API's, 20 here). */
+function page(items: unknown[], query: URLSearchParams) {
+  const perPage = Number(query.get("per_page") ?? 20);
+  const number = Number(query.get("page") ?? 1);
+  const slice = items.slice((number - 1) * perPage, number * perPage);
+  return envelope(slice, {
+    page: number,
+    per_page: perPage,
+    count: slice.length,
+    total_count: items.length,
+    total_pages: Math.ceil(items.length / perPage),
+  });
+}
+
+function answer(state: AccountState, url: URL): readonly [number, unknown] {
+  const parts = url.pathname.slice(PREFIX.length).split("/").filter(Boolean);
+  const query = url.searchParams;
+  const accountId = state.account.id as string;
+  const zoneId = state.zone.id as string;
+  const unknownRoute = failure(
+    404,
+    7003,
+    `Could not route to ${url.pathname}, perhaps your object identifier is invalid?`,
+  );
+  const [first, id, resource, tunnelId, sub] = parts;
+
+  if (first === "user" && id === "tokens" && resource === "verify") {
+    return [
+      200,
+      {
+        ...envelope(state.verify),
+        messages: [{ code: 10000, message: "This API Token is valid and active", type: null }],
+      },
+    ];
+  }
+  if (first === "user" && id === "tokens" && resource === state.verify.id) {
+    return typeof state.tokenDetails === "number"
+      ? failure(state.tokenDetails, 10000, "Authentication error")
+      : [200, envelope(state.tokenDetails)];
+  }
+  if (first === "zones" && id === zoneId && resource === undefined) return [200, envelope(state.zone)];
+  if (first === "zones" && id === zoneId && resource === "dns_records") {
+    const name = query.get("name.exact") ?? query.get("name");
+    return [
+      200,
+      page(
+        state.records.filter((r) => name === null || r.name === name),
+        query,
+      ),
+    ];
+  }
+  if (first === "accounts" && id === accountId) {
+    if (resource === undefined) return [200, envelope(state.account)];
+    // A user token is not an account-owned one.
+    if (resource === "tokens" && tunnelId === "verify") return failure(401, 1000, "Invalid API Token");
+    if (resource === "cfd_tunnel" && tunnelId === undefined) {
+      const name = query.get("name");
+      const live = query.get("is_deleted") === "false";
+      return [
+        200,
+        page(
+          state.tunnels.filter((t) => (name === null || t.name === name) && (!live || t.deleted_at === null)),
+          query,
+        ),
+      ];
+    }
+    if (resource === "cfd_tunnel" && sub === "connections" && tunnelId! in state.connections) {
+      return [200, envelope(state.connections[tunnelId!])];
+    }
+    if (resource === "cfd_tunnel" && sub === "configurations" && tunnelId! in state.configurations) {
+      return [200, envelope(state.configurations[tunnelId!])];
+    }
+  }
+  return unknownRoute;
+}
+
+export function startFakeCloudflare(state: AccountState): Promise<FakeServer> {
+  const requests: string[] = [];
+  const server = http.createServer((request, response) => {
+    requests.push(`${request.method} ${request.url}`);
+    const url = new URL(request.url ?? "/", "http://fake");
+    const [status, body] =
+      request.headers.authorization === `Bearer ${state.token}`
+        ? answer(state, url)
+        : failure(401, 1000, "Invalid API Token");
+    response.writeHead(status, { "Content-Type": "application/json" });
+    response.end(JSON.stringify(body));
+  });
+  return listen(server, requests, PREFIX);
+}

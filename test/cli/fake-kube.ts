@@ -1,0 +1,183 @@
+/**
+ * A Kubernetes API server on 127.0.0.1 for the CLI's tests: it answers the reads preflight and doctor make from a
+ * cluster state, in the API's documented shapes (lists, Status 404s, text/plain logs), or accepts connections and
+ * never answers ("hang"). client-node parses only responses that carry a Content-Type.
+ */
+import * as fs from "node:fs";
+import * as http from "node:http";
+import type { AddressInfo } from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
+
+type KubeObject = { metadata?: { name?: string; namespace?: string; labels?: Record<string, string> } } & Record<
+  string,
+  any
+>;
+
+export interface ClusterState {
+  version: Record<string, string>;
+  nodes: KubeObject[];
+  namespaces: KubeObject[];
+  daemonSets: KubeObject[];
+  deployments: KubeObject[];
+  pods: KubeObject[];
+  secrets: KubeObject[];
+  services: KubeObject[];
+  /** Custom objects by `<group>/<version>/<plural>`. */
+  custom: Record<string, KubeObject[]>;
+  /** Pod logs by `<namespace>/<pod>`. */
+  logs: Record<string, string>;
+}
+
+export interface FakeServer {
+  url: string;
+  /** `GET <path and query>` of every request. */
+  requests: string[];
+  close(): Promise<void>;
+}
+
+function send(response: http.ServerResponse, status: number, body: unknown): void {
+  response.writeHead(status, { "Content-Type": "application/json" });
+  response.end(JSON.stringify(body));
+}
+
+function notFound(response: http.ServerResponse, kind = "", name = ""): void {
+  send(response, 404, {
+    kind: "Status",
+    apiVersion: "v1",
+    metadata: {},
+    status: "Failure",
+    message: name ? `${kind} "${name}" not found` : "the server could not find the requested resource",
+    reason: "NotFound",
+    details: name ? { name, kind } : {},
+    code: 404,
+  });
+}
+
+/** Equality selectors (`a=b,c=d`), the only kind the CLI sends. */
+function selects(selector: string | null, object: KubeObject): boolean {
+  if (!selector) return true;
+  return selector.split(",").every((term) => {
+    const [key, value] = term.split("=");
+    return object.metadata?.labels?.[key!] === value;
+  });
+}
+
+function route(state: ClusterState, url: URL, response: http.ServerResponse): void {
+  const parts = url.pathname.split("/").filter(Boolean);
+  const selector = url.searchParams.get("labelSelector");
+  const list = (kind: string, apiVersion: string, items: KubeObject[]) =>
+    send(response, 200, {
+      kind: `${kind}List`,
+      apiVersion,
+      metadata: { resourceVersion: "1" },
+      items: items.filter((item) => selects(selector, item)),
+    });
+  const inNamespace = (items: KubeObject[], namespace: string) =>
+    items.filter((item) => item.metadata?.namespace === namespace);
+  const one = (items: KubeObject[], kind: string, name: string) => {
+    const found = items.find((item) => item.metadata?.name === name);
+    if (found) send(response, 200, found);
+    else notFound(response, kind, name);
+  };
+
+  if (url.pathname === "/version") return send(response, 200, state.version);
+  if (url.pathname === "/api/v1/nodes") return list("Node", "v1", state.nodes);
+  if (url.pathname === "/api/v1/namespaces") return list("Namespace", "v1", state.namespaces);
+  if (parts[0] === "api" && parts[2] === "namespaces" && parts.length === 4) {
+    return one(state.namespaces, "namespaces", parts[3]!);
+  }
+  if (parts[0] === "api" && parts[2] === "namespaces" && parts.length >= 5) {
+    const namespace = parts[3]!;
+    const [resource, name, sub] = parts.slice(4);
+    if (resource === "pods" && sub === "log") {
+      const log = state.logs[`${namespace}/${name}`];
+      if (log === undefined) return notFound(response, "pods", name);
+      response.writeHead(200, { "Content-Type": "text/plain" });
+      response.end(log);
+      return;
+    }
+    const items = { pods: state.pods, secrets: state.secrets, services: state.services }[resource!];
+    if (!items) return notFound(response);
+    const kind = { pods: "Pod", secrets: "Secret", services: "Service" }[resource!]!;
+    return name ? one(inNamespace(items, namespace), resource!, name) : list(kind, "v1", inNamespace(items, namespace));
+  }
+  if (parts[0] === "apis" && parts[1] === "apps") {
+    const byResource = { daemonsets: ["DaemonSet", state.daemonSets], deployments: ["Deployment", state.deployments] };
+    const namespaced = parts[3] === "namespaces";
+    const resource = (namespaced ? parts[5] : parts[3]) as keyof typeof byResource;
+    const entry = byResource[resource];
+    if (!entry) return notFound(response);
+    const [kind, all] = entry as [string, KubeObject[]];
+    if (!namespaced) return list(kind, "apps/v1", all);
+    const items = inNamespace(all, parts[4]!);
+    return parts[6] ? one(items, resource, parts[6]) : list(kind, "apps/v1", items);
+  }
+  if (parts[0] === "apis") {
+    const [group, version] = [parts[1], parts[2]];
+    const namespaced = parts[3] === "namespaces";
+    const plural = namespaced ? parts[5] : parts[3];
+    const items = state.custom[`${group}/${version}/${plural}`];
+    if (!items) return notFound(response);
+    return send(response, 200, {
+      apiVersion: `${group}/${version}`,
+      kind: "List",
+      metadata: { resourceVersion: "1" },
+      items: namespaced ? inNamespace(items, parts[4]!) : items,
+    });
+  }
+  notFound(response);
+}
+
+/** Starts `server` on a free port of 127.0.0.1; `url` is its address plus `prefix`. */
+export async function listen(server: http.Server, requests: string[], prefix = ""): Promise<FakeServer> {
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}${prefix}`,
+    requests,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** A fake API server answering from `state`, or accepting connections and never answering. */
+export function startFakeKube(state: ClusterState | "hang"): Promise<FakeServer> {
+  const requests: string[] = [];
+  const server = http.createServer((request, response) => {
+    requests.push(`${request.method} ${request.url}`);
+    if (state === "hang") return;
+    route(state, new URL(request.url ?? "/", "http://fake"), response);
+  });
+  return listen(server, requests);
+}
+
+/**
+ * A kubeconfig whose context `context` points at `server`. A plain-http server needs `insecure-skip-tls-verify`,
+ * or client-node refuses it.
+ */
+export function writeKubeconfig(server: string, context: string): string {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "homecluster-cli-")), "kubeconfig");
+  fs.writeFileSync(
+    file,
+    [
+      "apiVersion: v1",
+      "kind: Config",
+      "clusters:",
+      `- name: fake`,
+      `  cluster: {server: "${server}", insecure-skip-tls-verify: true}`,
+      "users:",
+      "- name: admin",
+      "  user: {token: kube-test-token}",
+      "contexts:",
+      `- name: ${context}`,
+      "  context: {cluster: fake, user: admin}",
+      `current-context: ${context}`,
+      "",
+    ].join("\n"),
+  );
+  return file;
+}
