@@ -3,7 +3,7 @@
  * operator, Hubble Relay, LB pool, L2 policy and the gateway's address; Istio's control plane, node agents, gateway,
  * mesh enrolment and policies; external-dns and its log; cloudflared, the tunnel's status and connections, its remote
  * configuration and the routed hostnames' CNAMEs; with --probe, each public hostname over HTTPS. See
- * docs/troubleshooting-commands.md.
+ * docs/troubleshooting.md.
  */
 import type { Check } from "./checks/check";
 import { tokenCheck } from "./checks/cloudflare/account";

@@ -3,7 +3,7 @@
  * kube context (API server and version, nodes, no other CNI or kube-proxy in Cilium's way, the namespaces the stack
  * needs, no Helm release in the way of the stack's, the LB pool off the nodes' addresses) and the Cloudflare account
  * (the token, zone and account, the token's permissions, the tunnel name free, no foreign DNS record on a routed
- * hostname). See docs/troubleshooting-commands.md.
+ * hostname). See docs/troubleshooting.md.
  */
 import { accountCheck, permissionsCheck, tokenCheck, zoneCheck } from "./checks/cloudflare/account";
 import { collisionsCheck } from "./checks/cloudflare/dns";

@@ -95,7 +95,15 @@ function accessOf(
       })),
     };
   }
-  if (entry.kind !== "direct") return { access: names };
+  if (entry.kind !== "direct") {
+    // The gateway matches Host headers exactly or by prefix or suffix: `*.lab.example.com:8080` escapes a suffix, so a
+    // wildcard could not be checked there in every form its requests take.
+    if (hostname.startsWith("*.") && names.length > 0) {
+      const message = `${hostname} is a wildcard: the gateway cannot check Access's token on every form of its Host header; protect its names as routes of their own`;
+      return { issues: [{ key: `${configKey}.access`, message }] };
+    }
+    return { access: names };
+  }
   if (entry.public && names.length > 0) {
     return {
       issues: [{ key: `${configKey}.public`, message: "contradicts its 'access': a route is public or protected" }],

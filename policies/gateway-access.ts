@@ -21,7 +21,7 @@ export interface ProtectedHost {
 /** The header Access puts its JWT in, on every request it lets through. */
 const ACCESS_JWT_HEADER = "Cf-Access-Jwt-Assertion";
 
-/** Both forms of the Host a request may carry: bare, and with a port. */
+/** Every form of the Host a request may carry: bare, and with any port (`h:*` is a prefix match). */
 const hostForms = (hostname: string) => [hostname, `${hostname}:*`];
 
 export function accessRequestAuthentication(

@@ -99,7 +99,7 @@ describe("Access builders", () => {
   it("has the gateway deny a protected host without a valid token, or with another application's", () => {
     const hosts = [
       { hostname: "grafana.example.com", aud: "aud-1" },
-      { hostname: "*.lab.example.com", aud: "aud-2" },
+      { hostname: "nas.example.com", aud: "aud-2" },
     ];
     expect(accessDenyPolicy(gateway, hosts)).toEqual({
       apiVersion: "security.istio.io/v1",
@@ -114,7 +114,7 @@ describe("Access builders", () => {
             to: [
               {
                 operation: {
-                  hosts: ["grafana.example.com", "grafana.example.com:*", "*.lab.example.com", "*.lab.example.com:*"],
+                  hosts: ["grafana.example.com", "grafana.example.com:*", "nas.example.com", "nas.example.com:*"],
                 },
               },
             ],
@@ -124,7 +124,7 @@ describe("Access builders", () => {
             when: [{ key: "request.auth.audiences", notValues: ["aud-1"] }],
           },
           {
-            to: [{ operation: { hosts: ["*.lab.example.com", "*.lab.example.com:*"] } }],
+            to: [{ operation: { hosts: ["nas.example.com", "nas.example.com:*"] } }],
             when: [{ key: "request.auth.audiences", notValues: ["aud-2"] }],
           },
         ],

@@ -549,6 +549,11 @@ describe("bad config fails with one message naming the key", () => {
       /homecluster:routes\[0\]\.public: Invalid input: expected true/,
     ],
     [
+      "Access on a wildcard gateway route",
+      { routes: [{ host: "*", service: "fallback", namespace: "media", port: 80, access: "admins" }] },
+      /homecluster:routes\[0\]\.access: \*\.example\.com is a wildcard: the gateway cannot check Access's token on every form of its Host header; protect its names as routes of their own/,
+    ],
+    [
       "a session duration in days",
       { access: { ...access, sessionDuration: "7d" } },
       /homecluster:access\.sessionDuration: must be a duration such as 24h or 2h45m/,
