@@ -4,7 +4,7 @@
  * secrets and cannot run `pulumi preview`; this diff is what their reviewers read instead.
  */
 import * as fs from "node:fs";
-import { PLAN_FORMAT, type Plan, type PlannedResource } from "./plan-model";
+import { PLAN_FORMAT, PlanFileError, type Plan, type PlannedResource } from "./plan-model";
 import { kindOf } from "./plan-render";
 
 interface InputChange {
@@ -14,18 +14,13 @@ interface InputChange {
   after: unknown;
 }
 
-interface PlanDiff {
+export interface PlanDiff {
   added: PlannedResource[];
   removed: PlannedResource[];
   changed: { resource: PlannedResource; changes: InputChange[] }[];
-  /** Warnings and required namespaces that appear or go. */
+  /** Warnings, required namespaces and other assumptions that appear or go. */
   notes: { added: string[]; removed: string[] };
   outputs: InputChange[];
-}
-
-/** A plan file that cannot be read; the message names it. */
-export class PlanFileError extends Error {
-  override name = "PlanFileError";
 }
 
 /** An earlier `--json` plan, read from a file. */
@@ -67,11 +62,12 @@ export function changes(before: unknown, after: unknown, at = ""): InputChange[]
   return JSON.stringify(before) === JSON.stringify(after) ? [] : [{ path: at || "(whole)", before, after }];
 }
 
-/** The sentences a reviewer reads about the config: warnings and the namespaces an up needs. */
+/** The sentences a reviewer reads about the config: warnings and what an up assumes (namespaces, token rights…). */
 function notesOf(plan: Plan): string[] {
   return [
     ...plan.warnings.map((w) => `warning: ${w}`),
     ...plan.preconditions.namespaces.map((ns) => `namespace ${ns.name} must exist (${ns.neededBy.join(", ")})`),
+    ...plan.preconditions.assumptions.map((a) => `assumes ${a}`),
   ];
 }
 

@@ -6,7 +6,7 @@
 import { tunnelIngressRules } from "../builders/tunnel-config";
 import { cloudflaredIdentity } from "../builders/cloudflared-workload";
 import { publicGatewayRef } from "../builders/ingress-objects";
-import type { StackConfig } from "../config/load";
+import type { HomeclusterConfig, StackConfig } from "../config/load";
 import { preconditions, warnings, type Preconditions } from "../config/preconditions";
 import { ingressGateway } from "../model/ingress-gateway";
 import { routeAllow } from "../policies/mesh";
@@ -99,8 +99,8 @@ function routeRows(config: StackConfig): RouteRow[] {
 
 export function buildPlan(
   run: MockRun,
-  config: StackConfig,
-  options: { stack: string; placeholders: string[]; mintsExternalDnsToken: boolean },
+  config: HomeclusterConfig,
+  options: { stack: string; placeholders: string[] },
 ): Plan {
   const byUrn = new Map(run.resources.map((r) => [r.urn, r]));
   // Grouped in the order index.ts creates the components (their children register asynchronously).
@@ -113,7 +113,7 @@ export function buildPlan(
     format: PLAN_FORMAT,
     stack: options.stack,
     placeholders: options.placeholders,
-    preconditions: preconditions(config, options.mintsExternalDnsToken),
+    preconditions: preconditions(config, config.externalDnsApiToken === undefined),
     warnings: warnings(config),
     routes: routeRows(config),
     resources: custom.map(({ resource: r, component }) => ({
@@ -133,4 +133,9 @@ export function buildPlan(
       Object.entries(run.outputs).map(([key, output]) => [key, output.secret ? "[secret]" : output.value]),
     ),
   };
+}
+
+/** A plan file that cannot be read, or an --out directory that cannot be written; the message names it. */
+export class PlanFileError extends Error {
+  override name = "PlanFileError";
 }

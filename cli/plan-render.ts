@@ -6,7 +6,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { stringify } from "yaml";
-import type { Plan, PlannedResource } from "./plan-model";
+import { PlanFileError, type Plan, type PlannedResource } from "./plan-model";
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 
@@ -128,9 +128,17 @@ export function renderPlan(plan: Plan, { values }: { values: boolean }): string 
   return `${lines.join("\n")}\n`;
 }
 
-/** Writes the plan, each release's values and every object as files under `dir`, for diffing in review. */
+/**
+ * Writes the plan, each release's values and every object as files under `dir`, for diffing in review. An earlier
+ * plan there is replaced; any other non-empty directory is refused, so a mistyped `--out .` deletes nothing.
+ */
 export function writePlanFiles(plan: Plan, dir: string, text: string): void {
-  fs.rmSync(dir, { recursive: true, force: true });
+  if (fs.existsSync(dir)) {
+    if (fs.readdirSync(dir).length > 0 && !fs.existsSync(path.join(dir, "plan.json"))) {
+      throw new PlanFileError(`--out ${dir}: not empty and holds no earlier plan; name a new or empty directory`);
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
   const write = (file: string, content: string) => {
     fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
     fs.writeFileSync(path.join(dir, file), content);

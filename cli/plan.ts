@@ -8,8 +8,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { loadConfig } from "../config/load";
 import { parseFlags } from "./args";
 import { runUnderMocks } from "../test/support/mock-runtime";
-import { diffPlans, PlanFileError, readPlan, renderDiff } from "./plan-diff";
-import { buildPlan, type Plan } from "./plan-model";
+import { diffPlans, readPlan, renderDiff } from "./plan-diff";
+import { buildPlan, PlanFileError, type Plan } from "./plan-model";
 import { renderPlan, writePlanFiles } from "./plan-render";
 import { applyProjectConfig, loadProjectConfig, PulumiCliError, type ProgramConfig } from "./pulumi-config-gate";
 import { readProjectFile, readStackFile, StackFileError, stackFilePath } from "./stack-files";
@@ -23,7 +23,7 @@ Runs the stack under Pulumi's mock runtime, offline, and prints what it would cr
   --values            print each Helm release's values (folded by default)
   --json              print the plan as JSON (input of --diff)
   --diff OLD.json     print what changes from an earlier --json plan to this one
-  --out DIR           also write plan.txt, plan.json, the Helm values and every object as files
+  --out DIR           also write plan.txt, plan.json, the Helm values and every object as files (with --diff too)
   --help              this text
 `;
 
@@ -86,12 +86,7 @@ async function plan(args: PlanArgs, io: PlanIo): Promise<Plan> {
   const { config, placeholders } = planConfig(args.stackFile ?? stackFilePath(args.stack), args.stack);
   const run = await runUnderMocks({ stack: args.stack, config, load: io.loadProgram });
   // The program ran, so the config is valid; the runtime still holds it.
-  const loaded = loadConfig();
-  return buildPlan(run, loaded, {
-    stack: args.stack,
-    placeholders,
-    mintsExternalDnsToken: loaded.externalDnsApiToken === undefined,
-  });
+  return buildPlan(run, loadConfig(), { stack: args.stack, placeholders });
 }
 
 /** Runs the plan command; returns its exit code (0 done, 1 a user's mistake reported on stderr, 2 bad usage). */
@@ -109,15 +104,15 @@ export async function main(argv: string[], io: PlanIo): Promise<number> {
     // Read the old plan first: a bad --diff file should not cost a whole run.
     const before = args.diff === undefined ? undefined : readPlan(args.diff);
     const current = await plan(args, io);
-    if (before) {
-      const diff = diffPlans(before, current);
-      io.stdout(args.json ? `${JSON.stringify(diff, null, 2)}\n` : renderDiff(diff, current.resources.length));
-      return 0;
-    }
-    io.stdout(args.json ? `${JSON.stringify(current, null, 2)}\n` : renderPlan(current, { values: args.values }));
     if (args.out) {
       writePlanFiles(current, args.out, renderPlan(current, { values: true }));
       io.stderr(`Wrote the plan, Helm values and objects to ${args.out}/\n`);
+    }
+    if (before) {
+      const diff = diffPlans(before, current);
+      io.stdout(args.json ? `${JSON.stringify(diff, null, 2)}\n` : renderDiff(diff, current.resources.length));
+    } else {
+      io.stdout(args.json ? `${JSON.stringify(current, null, 2)}\n` : renderPlan(current, { values: args.values }));
     }
     return 0;
   } catch (error) {

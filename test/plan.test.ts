@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { promisify } from "node:util";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { stringify } from "yaml";
-import { changes, diffPlans } from "../cli/plan-diff";
+import { changes, diffPlans, type PlanDiff } from "../cli/plan-diff";
 import type { Plan } from "../cli/plan-model";
 import { main } from "../cli/plan";
 import { PROJECT_ROOT } from "../cli/stack-files";
@@ -60,7 +60,16 @@ describe("npm run plan", () => {
   });
 
   it("then the preconditions of an up (the namespaces that must exist first), then the warnings", () => {
-    expect(text.indexOf("Preconditions of pulumi up")).toBeLessThan(text.indexOf("\nWarnings\n"));
+    const headings = [
+      "\nSummary: ",
+      "\nPreconditions of pulumi up",
+      "\nWarnings\n",
+      "\nRoutes\n",
+      "\nproviders\n",
+      "\nOutputs\n",
+    ].map((heading) => text.indexOf(heading));
+    expect(headings.every((at) => at > 0)).toBe(true);
+    expect(headings).toEqual([...headings].sort((a, b) => a - b));
     expect(section("Preconditions of pulumi up (the stack assumes these and creates none of them)")).toMatch(
       /Namespaces that must exist:\n\s+monitoring\s+homecluster:istio\.meshNamespaces \(ambient label\), homecluster:routes\[0\] \(VirtualService, allow\)\n\s+media\s+.*homecluster:istio\.allow\[0\]\n\s+infra\s+homecluster:istio\.meshNamespaces \(ambient label\), homecluster:routes\[3\] \(allow\)\n/,
     );
@@ -106,6 +115,23 @@ describe("npm run plan", () => {
     expect(secret).not.toContain(MOCK_TUNNEL_TOKEN);
     expect(JSON.parse(fs.readFileSync(path.join(out, "plan.json"), "utf8")).format).toBe(1);
   });
+
+  it("--out replaces an earlier plan, and refuses any other non-empty directory without touching it", async () => {
+    const out = path.join(dir, "again");
+    fs.mkdirSync(path.join(out, "kubernetes/gone"), { recursive: true });
+    fs.writeFileSync(path.join(out, "plan.json"), "{}");
+    expect((await plan("--out", out)).code).toBe(0);
+    expect(fs.existsSync(path.join(out, "kubernetes/gone"))).toBe(false);
+
+    const mine = path.join(dir, "mine");
+    fs.mkdirSync(mine);
+    fs.writeFileSync(path.join(mine, "notes.md"), "keep me");
+    expect(await plan("--out", mine)).toMatchObject({
+      code: 1,
+      stderr: `error: --out ${mine}: not empty and holds no earlier plan; name a new or empty directory\n`,
+    });
+    expect(fs.readdirSync(mine)).toEqual(["notes.md"]);
+  });
 });
 
 describe("npm run plan -- --diff", () => {
@@ -117,22 +143,63 @@ describe("npm run plan -- --diff", () => {
       routes: [...routes.slice(1), { host: "books", service: "calibre", namespace: "media", port: 8083 }],
       cilium: { ...(stackConfig().cilium as object), hubbleUi: false },
     });
-    const result = await plan("--stack", "homecluster", "--stack-file", head, "--diff", base);
+    const out = path.join(dir, "head-out");
+    const result = await plan("--stack", "homecluster", "--stack-file", head, "--diff", base, "--out", out);
     expect(result.code).toBe(0);
     const lines = result.stdout.split("\n");
-    // grafana's VirtualService, CNAME and allow go, with its Access application and the gateway's token check;
-    // books' three come; the Gateway, the tunnel config and Cilium change.
     expect(lines[0]).toMatch(/^Offline plan diff: 3 added, 6 removed, 3 changed of \d+ resources$/);
     expect(lines).toContain(
       "  - ZeroTrustAccessApplication access-app-grafana  (homecluster:cloudflare:Access access)  [protected: the up will stop here]",
     );
     expect(lines).toContain("  + VirtualService routes-books  (homecluster:mesh:IngressRoutes routes)");
-    expect(lines).toContain(
-      "  - DnsRecord tunnel-dns-grafana  (homecluster:cloudflare:Tunnel tunnel)  [protected: the up will stop here]",
-    );
     expect(lines).toContain("  ~ Release cilium-release  (homecluster:networking:Cilium cilium)");
     expect(lines).toContain("      values.hubble.ui.enabled: true → false");
     expect(result.stdout).toContain('      spec.servers[0].hosts[0]: "grafana.example.com" → "jellyfin.example.com"');
+    // --out writes the head's files beside the diff (one run in the pull-request workflow).
+    expect(JSON.parse(fs.readFileSync(path.join(out, "plan.json"), "utf8")).routes[0].hostname).toBe(
+      "jellyfin.example.com",
+    );
+
+    const diff = JSON.parse(
+      (await plan("--stack", "homecluster", "--stack-file", head, "--diff", base, "--json")).stdout,
+    ) as PlanDiff;
+    // grafana's VirtualService, CNAME and allow go, with its Access application and the gateway's token check;
+    // books' three come; the Gateway, the tunnel config and Cilium change.
+    expect(diff.removed.map((r) => r.name).sort()).toEqual([
+      "access-app-grafana",
+      "mesh-allow-gateway-to-grafana",
+      "routes-access-deny",
+      "routes-access-jwt",
+      "routes-grafana",
+      "tunnel-dns-grafana",
+    ]);
+    expect(diff.added.map((r) => r.name).sort()).toEqual([
+      "mesh-allow-gateway-to-books",
+      "routes-books",
+      "tunnel-dns-books",
+    ]);
+    expect(diff.changed.map((c) => c.resource.name).sort()).toEqual([
+      "cilium-release",
+      "routes-gateway",
+      "tunnel-config",
+    ]);
+  });
+
+  it("shows what an up newly assumes: dropping the last protected route drops the token's Access rights", async () => {
+    const base = path.join(dir, "base.json");
+    fs.writeFileSync(base, (await plan("--json")).stdout);
+    const routes = (stackConfig().routes as Record<string, unknown>[]).map(({ access: _, ...route }) =>
+      String(route.origin ?? "").startsWith("ssh://") ? { ...route, public: true } : route,
+    );
+    const head = stackFile("public", { routes });
+    const diff = JSON.parse(
+      (await plan("--stack", "homecluster", "--stack-file", head, "--diff", base, "--json")).stdout,
+    ) as PlanDiff;
+    const token = (notes: string[]) => notes.filter((n) => n.startsWith("assumes the Cloudflare API token may"));
+    expect(token(diff.notes.removed)).toHaveLength(1);
+    expect(token(diff.notes.removed)[0]).toContain("Access: Apps and Policies");
+    expect(token(diff.notes.added)).toHaveLength(1);
+    expect(token(diff.notes.added)[0]).not.toContain("Access");
   });
 
   it("compares nested inputs path by path", () => {
@@ -142,7 +209,13 @@ describe("npm run plan -- --diff", () => {
       { path: "d", before: undefined, after: true },
     ]);
     const empty: Plan = JSON.parse(
-      JSON.stringify({ format: 1, resources: [], warnings: [], preconditions: { namespaces: [] }, outputs: {} }),
+      JSON.stringify({
+        format: 1,
+        resources: [],
+        warnings: [],
+        preconditions: { namespaces: [], assumptions: [] },
+        outputs: {},
+      }),
     );
     expect(diffPlans(empty, empty)).toEqual({
       added: [],

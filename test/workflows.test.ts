@@ -32,24 +32,12 @@ const workflows = Object.fromEntries(
   fs.readdirSync(dir).map((file) => [file, parseYaml(fs.readFileSync(path.join(dir, file), "utf8")) as Workflow]),
 );
 const steps = (file: string) => Object.values(workflows[file]!.jobs).flatMap((job) => job.steps);
-/** The inputs pulumi/actions v7.0.0 declares in its action.yml (the ones these workflows may use). */
-const PULUMI_ACTION_INPUTS = new Set([
-  "command",
-  "stack-name",
-  "pulumi-version",
-  "pulumi-version-file",
-  "work-dir",
-  "cloud-url",
-  "comment-on-pr",
-  "comment-on-pr-number",
-  "edit-pr-comment",
-  "comment-on-summary",
-  "github-token",
-  "diff",
-  "refresh",
-  "expect-no-changes",
-  "message",
-]);
+/** What every Pulumi step passes: the CLI version from .pulumi-version, the stack, the backend. */
+const PULUMI_STEP = {
+  "pulumi-version-file": ".pulumi-version",
+  "stack-name": "homecluster",
+  "cloud-url": "${{ vars.PULUMI_BACKEND_URL }}",
+};
 const jobs = () =>
   Object.entries(workflows).flatMap(([file, w]) => Object.entries(w.jobs).map(([name, job]) => ({ file, name, job })));
 
@@ -69,8 +57,19 @@ describe("GitHub workflows", () => {
     expect(pr.jobs.test!.steps.map((s) => s.run).filter(Boolean)).toEqual(["npm ci", "npm test"]);
     expect(pr.jobs.preview!.needs).toBe("test");
     expect(pr.jobs.preview!.if).toBe("github.event.pull_request.head.repo.full_name == github.repository");
-    const preview = pr.jobs.preview!.steps.find((s) => s.uses?.startsWith("pulumi/actions@"))!;
-    expect(preview.with).toMatchObject({ command: "preview", "stack-name": "homecluster", "comment-on-pr": true });
+    const pulumiSteps = pr.jobs.preview!.steps.filter((s) => s.uses?.startsWith("pulumi/actions@"));
+    expect(pulumiSteps.map((s) => s.with)).toEqual([
+      {
+        ...PULUMI_STEP,
+        command: "preview",
+        diff: true,
+        refresh: true,
+        "comment-on-pr": true,
+        "edit-pr-comment": true,
+        "comment-on-summary": true,
+        "github-token": "${{ secrets.GITHUB_TOKEN }}",
+      },
+    ]);
   });
 
   it("on every pull request, forks too: the offline plan of the head diffed against the base's, as an artifact", () => {
@@ -83,7 +82,9 @@ describe("GitHub workflows", () => {
     ]);
     const runs = job.steps.map((s) => s.run ?? "").join("\n");
     expect(runs).toContain('npm run --silent plan -- --json > "$RUNNER_TEMP/base.json"');
-    expect(runs).toContain('npm run --silent plan -- --diff "$RUNNER_TEMP/base.json" > "$RUNNER_TEMP/diff.txt"');
+    expect(runs).toContain(
+      'npm run --silent plan -- --diff "$RUNNER_TEMP/base.json" --out "$RUNNER_TEMP/pr/plan-out" > "$RUNNER_TEMP/diff.txt"',
+    );
     expect(job.steps.at(-1)).toMatchObject({
       uses: expect.stringMatching(/^actions\/upload-artifact@/),
       with: { name: "offline-plan" },
@@ -121,9 +122,15 @@ describe("GitHub workflows", () => {
     expect(deploy.on).toHaveProperty("push");
     expect(deploy.jobs.up!.environment).toBe("homecluster");
     const pulumiSteps = deploy.jobs.up!.steps.filter((s) => s.uses?.startsWith("pulumi/actions@"));
-    expect(pulumiSteps.map((s) => [s.with?.command, s.with?.["expect-no-changes"] ?? false])).toEqual([
-      ["up", false],
-      ["preview", true],
+    expect(pulumiSteps.map((s) => s.with)).toEqual([
+      {
+        ...PULUMI_STEP,
+        command: "up",
+        diff: true,
+        refresh: true,
+        message: "${{ github.event.head_commit.message }}",
+      },
+      { ...PULUMI_STEP, command: "preview", "expect-no-changes": true },
     ]);
   });
 
@@ -155,15 +162,6 @@ describe("GitHub workflows", () => {
       steps(file).filter((s) => s.uses?.startsWith("pulumi/actions@")),
     );
     expect(pulumiSteps.length).toBeGreaterThan(0);
-    for (const step of pulumiSteps) expect(step.with?.["pulumi-version-file"]).toBe(".pulumi-version");
-  });
-
-  it("use only inputs the Pulumi action declares", () => {
-    const inputs = Object.keys(workflows).flatMap((file) =>
-      steps(file)
-        .filter((s) => s.uses?.startsWith("pulumi/actions@"))
-        .flatMap((s) => Object.keys(s.with ?? {})),
-    );
-    expect(inputs.filter((input) => !PULUMI_ACTION_INPUTS.has(input))).toEqual([]);
+    for (const step of pulumiSteps) expect(step.with).toMatchObject(PULUMI_STEP);
   });
 });
