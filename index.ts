@@ -19,7 +19,8 @@ const config = loadConfig();
 
 const k8sProvider = new k8s.Provider("k8s", {
   context: config.kubeContext,
-  ...(config.kubeconfig ? { kubeconfig: config.kubeconfig } : {}),
+  // It may hold the kubeconfig's credentials; the provider stores it in the state as it is given.
+  ...(config.kubeconfig ? { kubeconfig: pulumi.secret(config.kubeconfig) } : {}),
   enableServerSideApply: true,
 });
 const cloudflareProvider = new cloudflare.Provider("cloudflare", { apiToken: config.cloudflareApiToken });

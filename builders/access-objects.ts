@@ -10,7 +10,10 @@ import type { Route } from "../model/routes";
 
 /** One Cloudflare Access policy to create for a named config policy: its key in resource names and its args. */
 interface AccessPolicyPart {
-  /** `<policy>` for people, `<policy>-service` for service tokens. */
+  /**
+   * `policy-<name>` for people, `service-policy-<name>` for service tokens: distinct prefixes, so no two config
+   * policies' parts share a key (`ops`'s tokens and a policy named `ops-service` do not collide).
+   */
   key: string;
   args: cloudflare.ZeroTrustAccessPolicyArgs;
 }
@@ -28,11 +31,13 @@ export function accessPolicyParts(name: string, policy: AccessPolicySettings, ac
   ];
   const tokens = policy.serviceTokens.map((tokenId) => ({ serviceToken: { tokenId } }));
   return [
-    ...(people.length > 0 ? [{ key: name, args: { accountId, name, decision: "allow", includes: people } }] : []),
+    ...(people.length > 0
+      ? [{ key: `policy-${name}`, args: { accountId, name, decision: "allow", includes: people } }]
+      : []),
     ...(tokens.length > 0
       ? [
           {
-            key: `${name}-service`,
+            key: `service-policy-${name}`,
             args: { accountId, name: `${name} (service tokens)`, decision: "non_identity", includes: tokens },
           },
         ]

@@ -42,7 +42,7 @@ export class Access extends pulumi.ComponentResource {
     const policyIds = new Map<string, pulumi.Output<string>[]>();
     for (const [policyName, policy] of Object.entries(args.access.policies)) {
       const ids = accessPolicyParts(policyName, policy, args.accountId).map(
-        (part) => new cloudflare.ZeroTrustAccessPolicy(`${name}-policy-${part.key}`, part.args, { parent: this }).id,
+        (part) => new cloudflare.ZeroTrustAccessPolicy(`${name}-${part.key}`, part.args, { parent: this }).id,
       );
       policyIds.set(policyName, ids);
     }
@@ -75,6 +75,6 @@ export class Access extends pulumi.ComponentResource {
         applications.map((a) => [a.hostname, { aud: auds[a.hostname]!, policies: a.policies }]),
       ),
     }));
-    this.registerOutputs({ summary: this.summary });
+    this.registerOutputs({ check: this.check, summary: this.summary });
   }
 }

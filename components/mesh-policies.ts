@@ -54,7 +54,9 @@ export class MeshPolicies extends pulumi.ComponentResource {
         { parent: this, dependsOn: mesh.dataplane },
       );
     args.istio.meshNamespaces.forEach((ns) => enrol(ns, ns));
-    enrol("cloudflared", args.cloudflared.namespace);
+    // Keyed by its name like the others (config refuses it in meshNamespaces), so no configured namespace's key
+    // can collide with it; the Output makes the patch wait for the Namespace.
+    enrol(args.cloudflared.identity.namespace, args.cloudflared.namespace);
     this.meshNamespaces = pulumi
       .all([args.istio.meshNamespaces, args.cloudflared.namespace])
       .apply(([configured, cloudflared]) => [...configured, cloudflared]);

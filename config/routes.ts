@@ -32,16 +32,15 @@ function resolveHost(host: string, domain: string): { hostname: string; name: st
 
 // `<service>.<namespace>.svc` with or without the cluster domain.
 const IN_CLUSTER_HOST = /^([a-z0-9]([a-z0-9-]*[a-z0-9])?)\.([a-z0-9]([a-z0-9-]*[a-z0-9])?)\.svc(\.cluster\.local)?$/;
+/** The port of each scheme the schema admits without one (tcp:// must name its port; unix: has no host). */
 const SCHEME_PORTS: Record<string, number> = { http: 80, https: 443, ssh: 22, rdp: 3389, smb: 445 };
 
-/** The in-cluster Service an origin URL names and its port; undefined for anything else; a string when portless. */
-function inClusterService(origin: string): Omit<InClusterOrigin, "mesh"> | string | undefined {
+/** The in-cluster Service an origin URL names and its port; undefined for anything else. */
+function inClusterService(origin: string): Omit<InClusterOrigin, "mesh"> | undefined {
   const url = new URL(origin);
   const match = IN_CLUSTER_HOST.exec(url.hostname.toLowerCase());
   if (!match) return undefined;
-  const scheme = url.protocol.slice(0, -1);
-  const port = url.port ? Number(url.port) : SCHEME_PORTS[scheme];
-  if (port === undefined) return `'${origin}' needs a port (${scheme} has no default)`;
+  const port = url.port ? Number(url.port) : SCHEME_PORTS[url.protocol.slice(0, -1)]!;
   return { service: match[1]!, namespace: match[3]!, port };
 }
 
@@ -125,7 +124,6 @@ function directRoute(
   enrolled: ReadonlySet<string>,
 ): DirectRoute | ConfigIssue[] {
   const service = inClusterService(entry.origin);
-  if (typeof service === "string") return [{ key: `${base.configKey}.origin`, message: service }];
   if (service === undefined) {
     const misplaced = (["targetPort", "mesh"] as const).filter((field) => entry[field] !== undefined);
     if (misplaced.length > 0) {

@@ -272,7 +272,11 @@ function parsesAsOrigin(origin: string): boolean {
 }
 const originUrl = z
   .string()
-  .regex(/^(https?|tcp|ssh|rdp|smb|unix|unix\+tls):\/\/\S+$/, "must be an origin URL such as tcp://db.data.svc:5432")
+  // cloudflared takes everything after `unix:` as the socket's path: unix:/path (or unix:///path), never a host.
+  .regex(
+    /^((https?|tcp|ssh|rdp|smb):\/\/\S+|unix(\+tls)?:(\/\/)?\/[^/\s]\S*)$/,
+    "must be an origin URL such as tcp://db.data.svc:5432, or unix:/path/to/socket",
+  )
   .refine(parsesAsOrigin, "must be a valid URL, with a port for tcp:// (such as tcp://db.data.svc:5432)");
 
 const routeHost = z
@@ -309,7 +313,9 @@ const gatewayRouteSchema = z.strictObject({
 const directRouteSchema = z.strictObject({
   kind: z.literal("direct"),
   host: routeHost,
-  origin: originUrl.describe("Where cloudflared sends it: http(s)://, tcp://, ssh://, rdp://, smb://, unix:."),
+  origin: originUrl.describe(
+    "Where cloudflared sends it: http(s)://, tcp://, ssh://, rdp://, smb://, or unix:/ a socket in cloudflared's pod.",
+  ),
   targetPort: port
     .optional()
     .describe("For an origin in this cluster: the container port behind the URL's port, when it differs."),
@@ -501,7 +507,7 @@ export const secretKeys = {
   cloudflareApiToken: z
     .string()
     .describe(
-      "Cloudflare API token for Pulumi: Account Cloudflare Tunnel Edit, Zone DNS Edit, Zone Read, and User API Tokens Edit to mint external-dns' token.",
+      "Cloudflare API token for Pulumi: Account Cloudflare Tunnel Edit, Zone DNS Edit, Zone Read; User API Tokens Edit to mint external-dns' token; Access Apps and Policies Edit when a route is behind Access (README).",
     ),
   externalDnsApiToken: z
     .string()

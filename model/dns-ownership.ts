@@ -18,7 +18,13 @@ export interface RecordOwner {
   stack: string;
 }
 
-/** The comment on every tunnel CNAME, naming its owner (free zones allow 100 characters). */
+/** Free zones allow a record comment of 100 characters. */
+const COMMENT_LIMIT = 100;
+
+/** The comment on every tunnel CNAME, naming its owner; a stack name too long for the limit is cut short. */
 export function dnsRecordComment(owner: RecordOwner): string {
-  return `Cloudflare Tunnel route of Pulumi stack ${owner.project}/${owner.stack}; do not edit by hand`;
+  const comment = (stack: string) =>
+    `Cloudflare Tunnel route of Pulumi stack ${owner.project}/${stack}; do not edit by hand`;
+  const excess = comment(owner.stack).length - COMMENT_LIMIT;
+  return excess <= 0 ? comment(owner.stack) : comment(`${owner.stack.slice(0, -excess - 1)}…`);
 }

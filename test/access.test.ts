@@ -24,7 +24,7 @@ describe("Access builders", () => {
     }).access.policies.family!;
     expect(accessPolicyParts("family", policy, ACCOUNT)).toEqual([
       {
-        key: "family",
+        key: "policy-family",
         args: {
           accountId: ACCOUNT,
           name: "family",
@@ -49,9 +49,9 @@ describe("Access builders", () => {
       },
     }).access.policies.ci!;
     expect(accessPolicyParts("ci", policy, ACCOUNT).map((p) => [p.key, p.args.decision, p.args.includes])).toEqual([
-      ["ci", "allow", [{ email: { email: "ops@example.com" } }]],
+      ["policy-ci", "allow", [{ email: { email: "ops@example.com" } }]],
       [
-        "ci-service",
+        "service-policy-ci",
         "non_identity",
         [{ serviceToken: { tokenId: "token-1" } }, { serviceToken: { tokenId: "token-2" } }],
       ],
@@ -217,11 +217,15 @@ describe("the Access component with the committed config (grafana and ssh behind
     const component = run().get("homecluster:cloudflare:Access", "access");
     const children = run().resources.filter((r) => r.parent === component.urn);
     expect(children.length).toBeGreaterThan(0);
-    for (const child of children)
+    for (const child of children) {
+      const inCluster = run()
+        .waitsFor(child)
+        .filter((r) => r.type.startsWith("kubernetes:"));
       expect(
-        child.dependencies.filter((urn) => urn.includes("::kubernetes:")),
+        inCluster.map((r) => r.name),
         child.name,
       ).toEqual([]);
+    }
   });
 });
 
@@ -234,6 +238,28 @@ describe("Access with a team domain in config", () => {
       "https://home.cloudflareaccess.com",
     );
     expect(run.output("access")).toMatchObject({ teamDomain: "home.cloudflareaccess.com" });
+  });
+});
+
+describe("Access policies whose names look alike", () => {
+  it("gives a policy's service tokens and a policy named '<it>-service' resources of their own", async () => {
+    const policies = {
+      admins: { emails: ["admin@example.com"] },
+      ops: { emails: ["ops@example.com"], serviceTokens: ["token-1"] },
+      "ops-service": { emails: ["svc@example.com"] },
+    };
+    const run = await runProgram({ config: { access: { policies } } });
+    expect(
+      run
+        .all(POLICY)
+        .map((p) => [p.name, p.inputs.name])
+        .sort(),
+    ).toEqual([
+      ["access-policy-admins", "admins"],
+      ["access-policy-ops", "ops"],
+      ["access-policy-ops-service", "ops-service"],
+      ["access-service-policy-ops", "ops (service tokens)"],
+    ]);
   });
 });
 

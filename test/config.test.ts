@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ConfigError } from "../config/issues";
 import type { StackConfig } from "../config/load";
 import { preconditions, warnings } from "../config/preconditions";
@@ -8,7 +8,15 @@ import { CONFIG_KEYS, configSchema, secretKeys } from "../config/schema";
 import { readProjectFile } from "../cli/stack-files";
 import { defaultVersions } from "../versions";
 import { parsedConfig } from "./support/fixtures";
-import { cliConfig, editStackFile, runProgramError, stackConfig, STACK, type ConfigValues } from "./support/harness";
+import {
+  cliConfig,
+  editStackFile,
+  loadProgram,
+  runProgramError,
+  stackConfig,
+  STACK,
+  type ConfigValues,
+} from "./support/harness";
 import { runUnderMocks } from "./support/mock-runtime";
 
 const parse = (overrides: ConfigValues = {}): StackConfig => parsedConfig(overrides);
@@ -247,6 +255,22 @@ describe("normaliseRoutes", () => {
       { service: "bastion", namespace: "infra", port: 22, mesh: true },
       { service: "web", namespace: "infra", port: 80, mesh: true },
       { service: "web", namespace: "infra", port: 443, mesh: true },
+    ]);
+  });
+
+  it("takes a unix socket (cloudflared's unix:<path>) as a direct origin outside the cluster", () => {
+    const config = parse({
+      routes: [{ host: "sock", origin: "unix:/run/app/app.sock", public: true }],
+    });
+    expect(config.routes).toEqual([
+      {
+        kind: "direct",
+        hostname: "sock.example.com",
+        name: "sock",
+        configKey: "homecluster:routes[0]",
+        origin: "unix:/run/app/app.sock",
+        access: [],
+      },
     ]);
   });
 
@@ -501,9 +525,14 @@ describe("bad config fails with one message naming the key", () => {
       /homecluster:routes\[0\]\.targetPort: only applies to an origin in this cluster/,
     ],
     [
-      "an in-cluster origin whose scheme has no default port",
+      "a unix socket named like a host (cloudflared reads everything after unix: as the path)",
       { routes: [{ host: "db", origin: "unix+tls://postgres.infra.svc", public: true }] },
-      /homecluster:routes\[0\]\.origin: 'unix\+tls:\/\/postgres\.infra\.svc' needs a port \(unix\+tls has no default\)/,
+      /homecluster:routes\[0\]\.origin: must be an origin URL such as tcp:\/\/db\.data\.svc:5432, or unix:\/path\/to\/socket/,
+    ],
+    [
+      "a unix socket with neither access nor public: true",
+      { routes: [{ host: "sock", origin: "unix:/run/app/app.sock" }] },
+      /homecluster:routes\[0\]: unix:\/run\/app\/app\.sock is not HTTP/,
     ],
     [
       "an allow into a namespace outside the mesh",
@@ -608,17 +637,14 @@ describe("loadConfig inside the program", () => {
   });
 });
 
-describe("loadConfig when the CLI's gate is skipped (pulumi up --skip-config-validation)", () => {
+describe("loadConfig when the CLI's gate lets a missing token through (a Pulumi.yaml that no longer declares it)", () => {
   it("still refuses a missing Cloudflare API token, with the command to set it", async () => {
     const { config } = cliConfig(editStackFile({ config: {} }, stackConfig(), { cloudflareApiToken: "t" }));
     delete config["homecluster:cloudflareApiToken"];
     const run = runUnderMocks({
       stack: STACK,
       config: { config, secretKeys: [] },
-      load: async () => {
-        vi.resetModules();
-        return (await import("../index.js")) as Record<string, unknown>;
-      },
+      load: loadProgram,
     });
     await expect(run).rejects.toThrow(
       "Invalid configuration: homecluster:cloudflareApiToken: is required but not set (pulumi config set --secret cloudflareApiToken <token>)",

@@ -15,7 +15,7 @@ import { meshPolicyObjects, routeAllow, type MeshPolicyInputs } from "../policie
 import { meshStrictMtls, mtlsException } from "../policies/peer-authentication";
 import { serviceEntry } from "../policies/service-entries";
 import { directRoute, gateway, gatewayRoute, normalised, parsedConfig } from "./support/fixtures";
-import { runProgram, runProgramError, sharedRun, TYPES } from "./support/harness";
+import { runProgram, runProgramError, sharedRun, stackConfig, TYPES } from "./support/harness";
 
 const GATEWAY_PRINCIPAL = "cluster.local/ns/istio-ingress/sa/istio-ingress";
 const CLOUDFLARED_PRINCIPAL = "cluster.local/ns/cloudflared/sa/cloudflared";
@@ -338,6 +338,29 @@ describe("the MeshPolicies component with the committed config", () => {
     const cloudflaredPatch = run().get(TYPES.namespacePatch, "mesh-enrol-cloudflared");
     expect(run().dependsOn(cloudflaredPatch, run().get(TYPES.namespace, "tunnel-namespace"))).toBe(true);
     expect(run().output("meshNamespaces")).toEqual(["monitoring", "media", "infra", "cloudflared"]);
+  });
+});
+
+describe("cloudflared in its own namespace 'tunnel' while a mesh namespace is called 'cloudflared'", () => {
+  it("enrols both, each patch named after its namespace", async () => {
+    const run = await runProgram({
+      config: {
+        istio: { ...(stackConfig().istio as object), meshNamespaces: ["monitoring", "media", "infra", "cloudflared"] },
+        tunnel: { ...(stackConfig().tunnel as object), cloudflared: { namespace: "tunnel" } },
+      },
+    });
+    expect(
+      run
+        .all(TYPES.namespacePatch)
+        .map((p) => [p.name, p.inputs.metadata.name])
+        .sort(),
+    ).toEqual([
+      ["mesh-enrol-cloudflared", "cloudflared"],
+      ["mesh-enrol-infra", "infra"],
+      ["mesh-enrol-media", "media"],
+      ["mesh-enrol-monitoring", "monitoring"],
+      ["mesh-enrol-tunnel", "tunnel"],
+    ]);
   });
 });
 

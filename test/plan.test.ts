@@ -3,13 +3,13 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
-import { beforeAll, describe, expect, it, vi } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { changes, diffPlans, type PlanDiff } from "../cli/plan-diff";
 import type { Plan } from "../cli/plan-model";
 import { main } from "../cli/plan";
 import { PROJECT_ROOT } from "../cli/stack-files";
-import { stackConfig } from "./support/harness";
+import { loadProgram, stackConfig } from "./support/harness";
 import { MOCK_MINTED_TOKEN, MOCK_TUNNEL_TOKEN } from "./support/mock-runtime";
 
 /** Runs the plan command in-process, as `npm run plan -- ...args` would. */
@@ -19,10 +19,7 @@ async function plan(...args: string[]): Promise<{ stdout: string; stderr: string
   const code = await main(args, {
     stdout: (text) => (stdout += text),
     stderr: (text) => (stderr += text),
-    loadProgram: async () => {
-      vi.resetModules();
-      return (await import("../index.js")) as Record<string, unknown>;
-    },
+    loadProgram,
   });
   return { stdout, stderr, code };
 }

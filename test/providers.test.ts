@@ -3,7 +3,7 @@
  * a default provider that would follow whatever kube context or Cloudflare credentials the environment has.
  */
 import { describe, expect, it } from "vitest";
-import { sharedRun } from "./support/harness";
+import { isSecretAt, runProgram, sharedRun, TEST_API_TOKEN } from "./support/harness";
 
 const PROVIDERS = {
   kubernetes: "urn:pulumi:homecluster::homecluster::pulumi:providers:kubernetes::k8s",
@@ -44,5 +44,25 @@ describe("explicit providers, with the committed config", () => {
       ["cloudflare:index/getZeroTrustOrganization:getZeroTrustOrganization", PROVIDERS.cloudflare],
       ["cloudflare:index/getZeroTrustTunnelCloudflaredToken:getZeroTrustTunnelCloudflaredToken", PROVIDERS.cloudflare],
     ]);
+  });
+});
+
+describe("the providers' own settings", () => {
+  it("kubernetes: the configured context, server-side apply, the default kubeconfig; cloudflare: the token, as a secret", async () => {
+    const run = await runProgram();
+    const k8s = run.get("pulumi:providers:kubernetes", "k8s");
+    expect(k8s.inputs).toMatchObject({ context: "admin@homecluster", enableServerSideApply: "true" });
+    expect(k8s.inputs.kubeconfig).toBeUndefined();
+    const cloudflare = run.get("pulumi:providers:cloudflare", "cloudflare");
+    expect(cloudflare.inputs.apiToken).toBe(TEST_API_TOKEN);
+    expect(isSecretAt(cloudflare.rawInputs, "apiToken")).toBe(true);
+  });
+
+  it("keeps homecluster:kubeconfig secret in the provider's inputs: it may hold the credentials", async () => {
+    const kubeconfig = "apiVersion: v1\nkind: Config\nusers: [{ name: admin, user: { token: abc } }]\n";
+    const run = await runProgram({ config: { kubeconfig } });
+    const k8s = run.get("pulumi:providers:kubernetes", "k8s");
+    expect(k8s.inputs.kubeconfig).toBe(kubeconfig);
+    expect(isSecretAt(k8s.rawInputs, "kubeconfig")).toBe(true);
   });
 });

@@ -129,8 +129,16 @@ export interface ProgramRun extends MockRun {
   all(type: string): RecordedResource[];
   /** `resource` depends (directly) on `on`. */
   dependsOn(resource: RecordedResource, on: RecordedResource): boolean;
+  /** Everything `resource` waits for, directly or through what it waits for. */
+  waitsFor(resource: RecordedResource): RecordedResource[];
   /** The stack outputs' values. */
   output(key: string): unknown;
+}
+
+/** Imports index.ts afresh (vi.resetModules), so that it runs again under the mocks set up now. */
+export async function loadProgram(): Promise<Record<string, unknown>> {
+  vi.resetModules();
+  return (await import("../../index.js")) as Record<string, unknown>;
 }
 
 /**
@@ -148,10 +156,7 @@ export async function runProgram(options: RunOptions = {}, recorded: RecordedRes
     config: cliConfig(stackFile),
     preview: options.preview ?? false,
     recorded,
-    load: async () => {
-      vi.resetModules();
-      return (await import("../../index.js")) as Record<string, unknown>;
-    },
+    load: loadProgram,
   });
   const get = (type: string, name: string) => {
     const found = run.resources.filter((r) => r.type === type && r.name === name);
@@ -163,6 +168,17 @@ export async function runProgram(options: RunOptions = {}, recorded: RecordedRes
     get,
     all: (type) => run.resources.filter((r) => r.type === type),
     dependsOn: (resource, on) => resource.dependencies.includes(on.urn),
+    waitsFor: (resource) => {
+      const byUrn = new Map(run.resources.map((r) => [r.urn, r]));
+      const seen = new Set<string>();
+      const visit = (urn: string) => {
+        if (seen.has(urn)) return;
+        seen.add(urn);
+        byUrn.get(urn)?.dependencies.forEach(visit);
+      };
+      resource.dependencies.forEach(visit);
+      return [...seen].flatMap((urn) => byUrn.get(urn) ?? []);
+    },
     output: (key) => run.outputs[key]?.value,
   };
 }
