@@ -97,7 +97,11 @@ export async function runCommand(
   }
   let facts: StackFacts;
   try {
-    facts = loadStackFacts({ stack: options.stack, ...(options.stackFile ? { stackFile: options.stackFile } : {}) });
+    facts = loadStackFacts({
+      stack: options.stack,
+      ...(options.stackFile ? { stackFile: options.stackFile } : {}),
+      ...(env.KUBECONFIG ? { kubeconfigEnv: env.KUBECONFIG } : {}),
+    });
   } catch (error) {
     if (!(error instanceof StackError)) throw error;
     io.stderr.write(`error: ${error.message}\n`);

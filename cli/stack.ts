@@ -11,13 +11,13 @@ import * as pulumi from "@pulumi/pulumi";
 import { teamName } from "../builders/access-objects";
 import { ciliumValues } from "../builders/cilium-values";
 import { cloudflaredIdentity, CLOUDFLARED_LABELS } from "../builders/cloudflared-workload";
-import { TOKEN_PERMISSION_GROUPS } from "../builders/external-dns-token";
 import { l2AnnouncementPolicy, lbIpPool } from "../builders/lb-ipam";
 import { tunnelConfig } from "../builders/tunnel-config";
 import { parseConfigValues, type StackConfig } from "../config/load";
-import { preconditions } from "../config/preconditions";
-import { cidrRange, rangeContains, startStopRange } from "../lib/net";
-import { dnsRecordComment } from "../model/dns-ownership";
+import { preconditions, type TokenNeed } from "../config/preconditions";
+import { blockRange, describeBlock } from "../config/checks";
+import { rangeContains } from "../lib/net";
+import { dnsRecordComment, tunnelCnameTarget } from "../model/dns-ownership";
 import { ingressGateway } from "../model/ingress-gateway";
 import { AMBIENT_LABEL } from "../model/mesh";
 import { protectedRoutes } from "../model/routes";
@@ -41,13 +41,7 @@ export interface KubernetesSupport {
   newest?: string;
 }
 
-/** A Cloudflare API token permission group the stack's token needs, where, and for what. */
-export interface TokenNeed {
-  /** The group's name in the API (`DNS Write`; the dashboard says `DNS: Edit`). */
-  group: string;
-  scope: "account" | "zone" | "user";
-  purpose: string;
-}
+export type { TokenNeed };
 
 /** A custom resource the stack creates, as its builder returns it. */
 export interface ExpectedObject {
@@ -120,6 +114,8 @@ export interface StackFacts {
     config: RemoteTunnelConfig;
     /** The comment on the stack's own DNS records: how a record's owner is told apart. */
     recordComment: string;
+    /** The CNAME target of the routed hostnames, from the tunnel's id. */
+    cnameTarget: (tunnelId: string) => string;
   };
   cloudflare: {
     accountId: string;
@@ -158,6 +154,8 @@ export interface LoadOptions {
   stack: string;
   /** Default: Pulumi.<stack>.yaml in the project. */
   stackFile?: string;
+  /** $KUBECONFIG: where the checks find the cluster when `homecluster:kubeconfig` is encrypted. */
+  kubeconfigEnv?: string;
 }
 
 /** Reads and validates the stack's config and derives its facts; throws StackError with one line. */
@@ -169,6 +167,13 @@ export function loadStackFacts(options: LoadOptions): StackFacts {
     // `pulumi config get`'s view: Pulumi.yaml's defaults under the stack's values, no secret decrypted.
     const handed = applyProjectConfig(project, options.stack, file, () => "", { validate: false });
     const config = parseConfigValues(handed.config, options.stack);
+    const kubeconfigKey = `${project.name}:kubeconfig`;
+    if (handed.secretKeys.includes(kubeconfigKey) && !options.kubeconfigEnv) {
+      // Falling back to ~/.kube/config could check another cluster than the one the stack deploys to.
+      throw new StackError(
+        `${kubeconfigKey} is encrypted, and these checks decrypt no secret: write it to a file (pulumi config get kubeconfig > kubeconfig.yaml) and run them with KUBECONFIG=kubeconfig.yaml`,
+      );
+    }
     const externalDnsToken = file.config?.[`${project.name}:externalDnsApiToken`];
     const mintsToken = externalDnsToken === undefined || externalDnsToken === "";
     return stackFacts(config, { project: project.name, stack: options.stack, stackFile, mintsToken });
@@ -195,19 +200,13 @@ function stackFacts(
   const kubeProxyReplacement = valueAt(values, ["kubeProxyReplacement"]);
   const ciliumNamespace = charts.cilium.namespace;
   const istioNamespace = charts.istiod.namespace;
-  const blocks = config.cilium.lbPool.map((block) =>
-    "cidr" in block
-      ? { text: block.cidr, range: cidrRange(block.cidr) }
-      : { text: `${block.start}-${block.stop}`, range: startStopRange(block.start, block.stop) },
-  );
+  const pool = config.cilium.lbPool.map(blockRange);
   const gateway = ingressGateway(config.istio.gateway.namespace);
   const cloudflaredNamespace = config.tunnel.cloudflared.namespace;
   const guarded = new Set(protectedRoutes(config.routes).map((route) => route.hostname));
   const access = guarded.size > 0;
   const remote = tunnelConfig(config.routes, gateway, config.tunnel.originRequest);
   const [ambientKey, ambientValue] = Object.entries(AMBIENT_LABEL)[0]!;
-  const chartOf = (release: string) =>
-    Object.values(charts).find((chart) => chart.releaseName === release)?.chart ?? release;
 
   return {
     project: origin.project,
@@ -224,11 +223,7 @@ function stackFacts(
       ],
       kubeProxyReplacement: kubeProxyReplacement === true || kubeProxyReplacement === "true",
       namespaces: needs.namespaces,
-      releases: needs.releases.map((r) => ({
-        release: r.releaseName,
-        namespace: r.namespace,
-        chart: chartOf(r.releaseName),
-      })),
+      releases: needs.releases.map((r) => ({ release: r.releaseName, namespace: r.namespace, chart: r.chart })),
     },
     cilium: {
       // The names the Cilium chart gives its workloads.
@@ -239,10 +234,10 @@ function stackFacts(
           ? { kind: "Deployment", namespace: ciliumNamespace, name: "hubble-relay" }
           : undefined,
       lbPool: {
-        description: blocks.map((b) => b.text).join(", "),
+        description: config.cilium.lbPool.map(describeBlock).join(", "),
         // The component names its objects after its own resource name; the checks find them by their spec.
         object: lbIpPool("expected", config.cilium.lbPool),
-        contains: (address) => blocks.some((b) => b.range !== undefined && rangeContains(b.range, address)),
+        contains: (address) => pool.some((range) => rangeContains(range, address)),
       },
       l2Policy: l2AnnouncementPolicy("expected", config.cilium.l2),
     },
@@ -291,42 +286,12 @@ function stackFacts(
         },
       },
       recordComment: dnsRecordComment(config.owner),
+      cnameTarget: tunnelCnameTarget,
     },
     cloudflare: {
       accountId: config.cloudflareAccountId,
       zoneId: config.cloudflareZoneId,
-      tokenNeeds: [
-        { group: "Cloudflare Tunnel Write", scope: "account", purpose: "the tunnel and its configuration" },
-        { group: "DNS Write", scope: "zone", purpose: "the routes' CNAMEs" },
-        { group: "Zone Read", scope: "zone", purpose: "the zone" },
-        ...(origin.mintsToken
-          ? [
-              {
-                group: "API Tokens Write",
-                scope: "user" as const,
-                purpose: `minting external-dns' token (${TOKEN_PERMISSION_GROUPS.join(", ")})`,
-              },
-            ]
-          : []),
-        ...(access
-          ? [
-              {
-                group: "Access: Apps and Policies Write",
-                scope: "account" as const,
-                purpose: "the Access applications",
-              },
-            ]
-          : []),
-        ...(access && config.access.teamDomain === undefined
-          ? [
-              {
-                group: "Access: Organizations, Identity Providers, and Groups Read",
-                scope: "account" as const,
-                purpose: "looking up the team domain",
-              },
-            ]
-          : []),
-      ],
+      tokenNeeds: needs.tokenNeeds,
       access,
     },
   };

@@ -32,7 +32,7 @@ import type { TunnelSettings } from "../config/schema";
 import type { HomeclusterOutputs } from "../contract";
 import { rolloutAnnotation } from "../lib/rollout-hash";
 import type { AccessCheck } from "../model/access";
-import { dnsRecordComment, type RecordOwner } from "../model/dns-ownership";
+import { dnsRecordComment, tunnelCnameTarget, type RecordOwner } from "../model/dns-ownership";
 import type { WorkloadIdentity } from "../model/identity";
 import type { IngressGateway } from "../model/ingress-gateway";
 import type { Route } from "../model/routes";
@@ -85,7 +85,7 @@ export class Tunnel extends pulumi.ComponentResource {
       { parent: this, protect: settings.protect },
     );
     this.tunnelId = tunnel.id;
-    this.cname = pulumi.interpolate`${tunnel.id}.cfargotunnel.com`;
+    this.cname = tunnel.id.apply(tunnelCnameTarget);
     const { access } = args;
     const config = access
       ? pulumi

@@ -5,16 +5,27 @@
  */
 import { cidrRange, rangeContains, rangesOverlap, startStopRange, type AddressRange } from "../lib/net";
 import type { Route } from "../model/routes";
+import { charts } from "../versions";
 import type { ConfigIssue } from "./issues";
-import { PROJECT, type LbPoolBlock, type ParsedConfig } from "./schema";
+import { DISTRIBUTION_API, PROJECT, type LbPoolBlock, type ParsedConfig } from "./schema";
 
-function blockRange(block: LbPoolBlock): AddressRange {
+export function blockRange(block: LbPoolBlock): AddressRange {
   // Both shapes were validated by the schema, so the ranges exist.
   return ("cidr" in block ? cidrRange(block.cidr) : startStopRange(block.start, block.stop))!;
 }
 
 export function describeBlock(block: LbPoolBlock): string {
   return "cidr" in block ? block.cidr : `${block.start}-${block.stop}`;
+}
+
+/** The namespaces the stack creates itself (and enrols in the mesh, or leaves out, itself). */
+export function createdNamespaces(config: Pick<ParsedConfig, "istio" | "tunnel" | "externalDns">): string[] {
+  return [
+    charts.istiod.namespace,
+    config.istio.gateway.namespace,
+    config.tunnel.cloudflared.namespace,
+    config.externalDns.namespace,
+  ];
 }
 
 const issue = (key: string, message: string): ConfigIssue => ({ key: `${PROJECT}:${key}`, message });
@@ -70,9 +81,9 @@ function addressChecks(config: ParsedConfig): ConfigIssue[] {
   return issues;
 }
 
-/** Only Talos serves the API on a known address (KubePrism); elsewhere Cilium must be told where it is. */
+/** Where the distribution serves the API on no known address, Cilium must be told where it is. */
 function apiEndpointChecks(config: ParsedConfig): ConfigIssue[] {
-  return config.distribution !== "talos" && config.cilium.k8sServiceHost === undefined
+  return DISTRIBUTION_API[config.distribution] === undefined && config.cilium.k8sServiceHost === undefined
     ? [
         issue(
           "cilium.k8sServiceHost",
@@ -137,8 +148,20 @@ function meshChecks(config: ParsedConfig): ConfigIssue[] {
       );
     }
   });
-  const created = [config.istio.gateway.namespace, config.tunnel.cloudflared.namespace, config.externalDns.namespace];
-  for (const own of created.filter((ns) => enrolled.has(ns))) {
+  config.istio.serviceEntries.forEach((entry, index) => {
+    const first = config.istio.serviceEntries.findIndex(
+      (e) => e.namespace === entry.namespace && e.name === entry.name,
+    );
+    if (first < index) {
+      issues.push(
+        issue(
+          `istio.serviceEntries[${index}].name`,
+          `'${entry.namespace}/${entry.name}' is already istio.serviceEntries[${first}]; merge their hosts into one entry`,
+        ),
+      );
+    }
+  });
+  for (const own of createdNamespaces(config).filter((ns) => enrolled.has(ns))) {
     issues.push(
       issue(
         "istio.meshNamespaces",

@@ -15,9 +15,9 @@ import { normaliseRoutes } from "./routes";
 import {
   CONFIG_KEYS,
   configSchema,
+  DISTRIBUTION_API,
   PROJECT,
   type CiliumSettings,
-  type Distribution,
   type ExternalDnsSettings,
   type ParsedConfig,
 } from "./schema";
@@ -45,11 +45,6 @@ const STRUCTURED_KEYS = new Set(
     .filter(([, property]) => typeof property !== "object" || property.type !== "string")
     .map(([key]) => key),
 );
-
-/** Distribution-provided API endpoint: Talos serves the API on every node through KubePrism. */
-const DISTRIBUTION_API: Partial<Record<Distribution, { host: string; port: number }>> = {
-  talos: { host: "localhost", port: 7445 },
-};
 
 function keyOf(path: ReadonlyArray<PropertyKey>): string {
   let key = PROJECT;
@@ -110,7 +105,9 @@ export function parseConfig(raw: Record<string, unknown>, stack: string, extra: 
   if (!parsed.success) {
     // A key already reported (not JSON, say) is not reported again as missing.
     const reported = extra.map((issue) => issue.key);
-    const fresh = zodIssues(parsed.error).filter((issue) => !reported.some((key) => issue.key.startsWith(key)));
+    const within = (key: string, reportedKey: string) =>
+      key === reportedKey || key.startsWith(`${reportedKey}.`) || key.startsWith(`${reportedKey}[`);
+    const fresh = zodIssues(parsed.error).filter((issue) => !reported.some((key) => within(issue.key, key)));
     throw new ConfigError([...extra, ...fresh]);
   }
   const config = parsed.data;

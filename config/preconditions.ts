@@ -5,7 +5,7 @@
  */
 import { protectedRoutes } from "../model/routes";
 import { charts } from "../versions";
-import { describeBlock } from "./checks";
+import { createdNamespaces, describeBlock } from "./checks";
 import type { StackConfig } from "./load";
 import { PROJECT } from "./schema";
 
@@ -19,6 +19,15 @@ interface RequiredNamespace {
 interface StackRelease {
   releaseName: string;
   namespace: string;
+  chart: string;
+}
+
+/** A Cloudflare API token permission group the stack's token needs, where, and for what. */
+export interface TokenNeed {
+  /** The group's name in the API (`DNS Write`; the dashboard says `DNS: Edit`). */
+  group: string;
+  scope: "account" | "zone" | "user";
+  purpose: string;
 }
 
 export interface Preconditions {
@@ -26,27 +35,44 @@ export interface Preconditions {
   namespaces: RequiredNamespace[];
   /** Helm releases the stack installs: none may exist already unless this stack installed it. */
   releases: StackRelease[];
-  /** Everything else the stack assumes, one sentence each. */
+  /** The permission groups the stack's Cloudflare token needs. */
+  tokenNeeds: TokenNeed[];
+  /** Everything else the stack assumes, one sentence each (the token's needs among them). */
   assumptions: string[];
 }
 
-/** The namespaces the stack creates itself. */
-export function createdNamespaces(config: StackConfig): string[] {
+/** Every Helm release of the stack, where it goes. */
+function stackReleases(config: StackConfig): StackRelease[] {
+  const fixed = [charts.cilium, charts.istioBase, charts.istiod, charts.istioCni, charts.ztunnel];
+  const release = ({ releaseName, chart }: { releaseName: string; chart: string }, namespace: string) => ({
+    releaseName,
+    namespace,
+    chart,
+  });
   return [
-    charts.istiod.namespace,
-    config.istio.gateway.namespace,
-    config.tunnel.cloudflared.namespace,
-    config.externalDns.namespace,
+    ...fixed.map((chart) => release(chart, chart.namespace)),
+    release(charts.istioGateway, config.istio.gateway.namespace),
+    release(charts.externalDns, config.externalDns.namespace),
   ];
 }
 
-/** Every Helm release of the stack, where it goes. */
-export function stackReleases(config: StackConfig): StackRelease[] {
-  const fixed = [charts.cilium, charts.istioBase, charts.istiod, charts.istioCni, charts.ztunnel];
+/**
+ * The permission groups the stack's token needs: the tunnel, the routes' records and the zone always; minting
+ * external-dns' token when config gives none; Access when a route is behind it (and looking up the team domain when
+ * config does not name it).
+ */
+function tokenNeeds(config: StackConfig, mintsExternalDnsToken: boolean): TokenNeed[] {
+  const access = protectedRoutes(config.routes).length > 0;
+  const need = (group: string, scope: TokenNeed["scope"], purpose: string): TokenNeed[] => [{ group, scope, purpose }];
   return [
-    ...fixed.map(({ releaseName, namespace }) => ({ releaseName, namespace })),
-    { releaseName: charts.istioGateway.releaseName, namespace: config.istio.gateway.namespace },
-    { releaseName: charts.externalDns.releaseName, namespace: config.externalDns.namespace },
+    ...need("Cloudflare Tunnel Write", "account", "the tunnel and its configuration"),
+    ...need("DNS Write", "zone", "the routes' CNAMEs"),
+    ...need("Zone Read", "zone", "the zone"),
+    ...(mintsExternalDnsToken ? need("API Tokens Write", "user", "minting external-dns' zone-scoped token") : []),
+    ...(access ? need("Access: Apps and Policies Write", "account", "the Access applications") : []),
+    ...(access && config.access.teamDomain === undefined
+      ? need("Access: Organizations, Identity Providers, and Groups Read", "account", "looking up the team domain")
+      : []),
   ];
 }
 
@@ -56,9 +82,9 @@ export function stackReleases(config: StackConfig): StackRelease[] {
  */
 export function preconditions(config: StackConfig, mintsExternalDnsToken: boolean): Preconditions {
   const created = new Set(createdNamespaces(config));
-  const needs = new Map<string, string[]>();
+  const required = new Map<string, string[]>();
   const need = (namespace: string, by: string) => {
-    if (!created.has(namespace)) needs.set(namespace, [...(needs.get(namespace) ?? []), by]);
+    if (!created.has(namespace)) required.set(namespace, [...(required.get(namespace) ?? []), by]);
   };
   config.istio.meshNamespaces.forEach((ns) => need(ns, `${PROJECT}:istio.meshNamespaces (ambient label)`));
   for (const route of config.routes) {
@@ -73,29 +99,23 @@ export function preconditions(config: StackConfig, mintsExternalDnsToken: boolea
   config.istio.serviceEntries.forEach((e, i) => need(e.namespace, `${PROJECT}:istio.serviceEntries[${i}]`));
 
   const releases = stackReleases(config);
-  const tokenRights = [
-    `Cloudflare Tunnel Edit on account ${config.cloudflareAccountId}`,
-    `DNS Edit and Zone Read on zone ${config.cloudflareZoneId} (${config.domain})`,
-    ...(mintsExternalDnsToken ? ["API Tokens Edit (to mint external-dns' token)"] : []),
-    ...(protectedRoutes(config.routes).length > 0
-      ? [
-          "Access: Apps and Policies Edit",
-          ...(config.access.teamDomain === undefined
-            ? ["Access: Organizations, Identity Providers, and Groups Read (to look up the team domain)"]
-            : []),
-        ]
-      : []),
-  ];
+  const needs = tokenNeeds(config, mintsExternalDnsToken);
+  const where: Record<TokenNeed["scope"], string> = {
+    account: `account ${config.cloudflareAccountId}`,
+    zone: `zone ${config.cloudflareZoneId} (${config.domain})`,
+    user: "the token's user",
+  };
   const hostnames = config.routes.map((r) => r.hostname);
   return {
-    namespaces: [...needs].map(([name, neededBy]) => ({ name, neededBy })),
+    namespaces: [...required].map(([name, neededBy]) => ({ name, neededBy })),
     releases,
+    tokenNeeds: needs,
     assumptions: [
       `kube context '${config.kubeContext}' exists in ${config.kubeconfig ? `${PROJECT}:kubeconfig` : "$KUBECONFIG or ~/.kube/config"}`,
       `the nodes run no CNI and no kube-proxy: Cilium replaces both, reaching the API server at ${config.cilium.k8sServiceHost}:${config.cilium.k8sServicePort}`,
       `the LB pool (${config.cilium.lbPool.map(describeBlock).join(", ")}) is free on the LAN: outside the DHCP range, used by no host`,
       `no Helm release ${releases.map((r) => `${r.namespace}/${r.releaseName}`).join(", ")} exists unless this stack installed it`,
-      `the Cloudflare API token may: ${tokenRights.join("; ")}`,
+      `the Cloudflare API token may: ${needs.map((n) => `${n.group} on ${where[n.scope]}, for ${n.purpose}`).join("; ")}`,
       `no tunnel named '${config.tunnel.name}' exists in the account` +
         (hostnames.length > 0 ? `, and no DNS record at ${hostnames.join(", ")} other than this stack's` : ""),
       ...(config.externalDns.serviceMonitor ? ["the Prometheus Operator's ServiceMonitor CRD is installed"] : []),

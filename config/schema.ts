@@ -45,6 +45,11 @@ const distribution = z
     "Cluster distribution: selects the Cilium preset (talos: KubePrism API endpoint localhost:7445, cgroup mounted by Talos, no SYS_MODULE).",
   );
 
+/** Distribution-provided API endpoint: Talos serves the API on every node through KubePrism. */
+export const DISTRIBUTION_API: Partial<Record<Distribution, { host: string; port: number }>> = {
+  talos: { host: "localhost", port: 7445 },
+};
+
 const lbPoolBlock = z.union(
   [
     z.strictObject({ cidr }),
@@ -261,23 +266,30 @@ const istioSchema = z
   .prefault({})
   .describe("Istio in ambient mode: mesh membership, mTLS and authorization, the ingress gateway.");
 
-function parsesAsOrigin(origin: string): boolean {
+/**
+ * Why cloudflared would refuse an origin, or undefined. It takes no path (the request's own path is used), needs a
+ * port for tcp://, and could reach no unix socket: its pod mounts no volume.
+ */
+function originProblem(origin: string): string | undefined {
+  if (/^unix(\+tls)?:/.test(origin)) {
+    return "a unix socket cannot be reached: cloudflared runs in its own pod, with no volume; point the route at a Service";
+  }
+  if (!/^(https?|tcp|ssh|rdp|smb):\/\/[^/?#\s]+$/.test(origin)) {
+    return "must be an origin URL without a path, such as tcp://db.data.svc:5432 or http://192.168.1.10:8080";
+  }
   try {
     const url = new URL(origin);
-    // cloudflared has no default port for tcp://.
-    return url.protocol !== "tcp:" || url.port !== "";
+    return url.protocol === "tcp:" && url.port === ""
+      ? "needs a port for tcp:// (such as tcp://db.data.svc:5432)"
+      : undefined;
   } catch {
-    return false;
+    return "must be a valid URL";
   }
 }
-const originUrl = z
-  .string()
-  // cloudflared takes everything after `unix:` as the socket's path: unix:/path (or unix:///path), never a host.
-  .regex(
-    /^((https?|tcp|ssh|rdp|smb):\/\/\S+|unix(\+tls)?:(\/\/)?\/[^/\s]\S*)$/,
-    "must be an origin URL such as tcp://db.data.svc:5432, or unix:/path/to/socket",
-  )
-  .refine(parsesAsOrigin, "must be a valid URL, with a port for tcp:// (such as tcp://db.data.svc:5432)");
+const originUrl = z.string().superRefine((origin, ctx) => {
+  const problem = originProblem(origin);
+  if (problem) ctx.addIssue({ code: "custom", message: problem, input: origin });
+});
 
 const routeHost = z
   .string()
@@ -314,7 +326,7 @@ const directRouteSchema = z.strictObject({
   kind: z.literal("direct"),
   host: routeHost,
   origin: originUrl.describe(
-    "Where cloudflared sends it: http(s)://, tcp://, ssh://, rdp://, smb://, or unix:/ a socket in cloudflared's pod.",
+    "Where cloudflared sends it: http(s)://, tcp://, ssh://, rdp://, smb://; scheme, host and port, no path.",
   ),
   targetPort: port
     .optional()
@@ -324,9 +336,7 @@ const directRouteSchema = z.strictObject({
   public: z
     .literal(true)
     .optional()
-    .describe(
-      "A non-HTTP origin (ssh, rdp, tcp, smb, unix) needs `access` or, to publish it to anyone, `public: true`.",
-    ),
+    .describe("A non-HTTP origin (ssh, rdp, tcp, smb) needs `access` or, to publish it to anyone, `public: true`."),
 });
 
 /**

@@ -12,6 +12,11 @@ export const tunnelRouteLabels: Record<string, string> = { [TUNNEL_ROUTE_LABEL]:
 /** The label selector external-dns filters its sources with: everything except tunnel route objects. */
 export const EXTERNAL_DNS_LABEL_FILTER = `${TUNNEL_ROUTE_LABEL}!=true`;
 
+/** The CNAME target of every hostname the tunnel serves. */
+export function tunnelCnameTarget(tunnelId: string): string {
+  return `${tunnelId}.cfargotunnel.com`;
+}
+
 /** The Pulumi project and stack that own the tunnel's DNS records. */
 export interface RecordOwner {
   project: string;

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../config/issues";
-import type { StackConfig } from "../config/load";
+import { parseConfigValues, type StackConfig } from "../config/load";
 import { preconditions, warnings } from "../config/preconditions";
 import { normaliseRoutes } from "../config/routes";
 import { CONFIG_KEYS, configSchema, secretKeys } from "../config/schema";
@@ -144,22 +144,32 @@ describe("preconditions", () => {
   it("names the releases that must not exist yet, and asks the token to mint only when it must", () => {
     const minting = preconditions(parse(), true);
     expect(minting.releases).toEqual([
-      { releaseName: "cilium", namespace: "kube-system" },
-      { releaseName: "istio-base", namespace: "istio-system" },
-      { releaseName: "istiod", namespace: "istio-system" },
-      { releaseName: "istio-cni", namespace: "istio-system" },
-      { releaseName: "ztunnel", namespace: "istio-system" },
-      { releaseName: "istio-ingress", namespace: "istio-ingress" },
-      { releaseName: "external-dns", namespace: "external-dns" },
+      { releaseName: "cilium", namespace: "kube-system", chart: "cilium" },
+      { releaseName: "istio-base", namespace: "istio-system", chart: "base" },
+      { releaseName: "istiod", namespace: "istio-system", chart: "istiod" },
+      { releaseName: "istio-cni", namespace: "istio-system", chart: "cni" },
+      { releaseName: "ztunnel", namespace: "istio-system", chart: "ztunnel" },
+      { releaseName: "istio-ingress", namespace: "istio-ingress", chart: "gateway" },
+      { releaseName: "external-dns", namespace: "external-dns", chart: "external-dns" },
     ]);
-    expect(minting.assumptions.join("\n")).toContain("API Tokens Edit (to mint external-dns' token)");
-    expect(preconditions(parse(), false).assumptions.join("\n")).not.toContain("API Tokens Edit");
     // grafana and ssh are behind Access; the team domain is looked up unless config gives it.
-    expect(minting.assumptions.join("\n")).toContain(
-      "Access: Apps and Policies Edit; Access: Organizations, Identity Providers, and Groups Read (to look up the team domain)",
+    const groups = (p: ReturnType<typeof preconditions>) => p.tokenNeeds.map((n) => `${n.group} (${n.scope})`);
+    expect(groups(minting)).toEqual([
+      "Cloudflare Tunnel Write (account)",
+      "DNS Write (zone)",
+      "Zone Read (zone)",
+      "API Tokens Write (user)",
+      "Access: Apps and Policies Write (account)",
+      "Access: Organizations, Identity Providers, and Groups Read (account)",
+    ]);
+    expect(minting.assumptions).toContain(
+      "the Cloudflare API token may: Cloudflare Tunnel Write on account 0123456789abcdef0123456789abcdef, for the tunnel and its configuration; DNS Write on zone fedcba9876543210fedcba9876543210 (example.com), for the routes' CNAMEs; Zone Read on zone fedcba9876543210fedcba9876543210 (example.com), for the zone; API Tokens Write on the token's user, for minting external-dns' zone-scoped token; Access: Apps and Policies Write on account 0123456789abcdef0123456789abcdef, for the Access applications; Access: Organizations, Identity Providers, and Groups Read on account 0123456789abcdef0123456789abcdef, for looking up the team domain",
     );
+    expect(groups(preconditions(parse(), false))).not.toContain("API Tokens Write (user)");
     const access = { ...(committed.access as object), teamDomain: "home.cloudflareaccess.com" };
-    expect(preconditions(parse({ access }), true).assumptions.join("\n")).not.toContain("Groups Read");
+    expect(groups(preconditions(parse({ access }), true))).not.toContain(
+      "Access: Organizations, Identity Providers, and Groups Read (account)",
+    );
     const monitored = parse({ externalDns: { serviceMonitor: true } });
     expect(preconditions(monitored, true).assumptions).toContain(
       "the Prometheus Operator's ServiceMonitor CRD is installed",
@@ -255,22 +265,6 @@ describe("normaliseRoutes", () => {
       { service: "bastion", namespace: "infra", port: 22, mesh: true },
       { service: "web", namespace: "infra", port: 80, mesh: true },
       { service: "web", namespace: "infra", port: 443, mesh: true },
-    ]);
-  });
-
-  it("takes a unix socket (cloudflared's unix:<path>) as a direct origin outside the cluster", () => {
-    const config = parse({
-      routes: [{ host: "sock", origin: "unix:/run/app/app.sock", public: true }],
-    });
-    expect(config.routes).toEqual([
-      {
-        kind: "direct",
-        hostname: "sock.example.com",
-        name: "sock",
-        configKey: "homecluster:routes[0]",
-        origin: "unix:/run/app/app.sock",
-        access: [],
-      },
     ]);
   });
 
@@ -462,7 +456,7 @@ describe("bad config fails with one message naming the key", () => {
     [
       "a tcp origin without a port",
       { routes: [{ host: "db", origin: "tcp://db.data.svc.cluster.local" }] },
-      /homecluster:routes\[0\]\.origin: must be a valid URL, with a port for tcp:\/\//,
+      /homecluster:routes\[0\]\.origin: needs a port for tcp:\/\/ \(such as tcp:\/\/db\.data\.svc:5432\)/,
     ],
     [
       "an origin that is not a URL",
@@ -497,6 +491,31 @@ describe("bad config fails with one message naming the key", () => {
       /homecluster:istio\.serviceEntries\[0\]\.resolution: Invalid option: expected one of "DNS"\|"NONE"/,
     ],
     [
+      "two ServiceEntries of one name in one namespace",
+      {
+        istio: {
+          ...istio,
+          serviceEntries: [1, 2].map((n) => ({
+            name: "ntp",
+            namespace: "infra",
+            hosts: [`time${n}.example.org`],
+            ports: [{ number: 123, protocol: "TCP", name: "ntp" }],
+          })),
+        },
+      },
+      /homecluster:istio\.serviceEntries\[1\]\.name: 'infra\/ntp' is already istio\.serviceEntries\[0\]; merge their hosts into one entry$/,
+    ],
+    [
+      "istio-system in the mesh (the stack creates the control plane's namespace)",
+      { istio: { ...istio, meshNamespaces: ["monitoring", "media", "infra", "istio-system"] } },
+      /homecluster:istio\.meshNamespaces: lists 'istio-system', a namespace this stack creates/,
+    ],
+    [
+      "cloudflared's namespace in the mesh list (the stack enrols it itself)",
+      { istio: { ...istio, meshNamespaces: ["monitoring", "media", "infra", "cloudflared"] } },
+      /homecluster:istio\.meshNamespaces: lists 'cloudflared', a namespace this stack creates and enrols \(or deliberately leaves out\) itself$/,
+    ],
+    [
       "IPv6 pod networks with cluster-pool IPAM",
       { network: { ...network, podCidrs: ["fd00:10::/56"] }, cilium: { ...cilium, ipamMode: "cluster-pool" } },
       /homecluster:network\.podCidrs\[0\]: fd00:10::\/56 is not IPv4; cilium\.ipamMode cluster-pool takes IPv4 pod networks here/,
@@ -525,14 +544,19 @@ describe("bad config fails with one message naming the key", () => {
       /homecluster:routes\[0\]\.targetPort: only applies to an origin in this cluster/,
     ],
     [
-      "a unix socket named like a host (cloudflared reads everything after unix: as the path)",
-      { routes: [{ host: "db", origin: "unix+tls://postgres.infra.svc", public: true }] },
-      /homecluster:routes\[0\]\.origin: must be an origin URL such as tcp:\/\/db\.data\.svc:5432, or unix:\/path\/to\/socket/,
+      "a unix socket (cloudflared's pod mounts no volume that could hold one)",
+      { routes: [{ host: "sock", origin: "unix:/run/app/app.sock" }] },
+      /homecluster:routes\[0\]\.origin: a unix socket cannot be reached: cloudflared runs in its own pod, with no volume; point the route at a Service$/,
     ],
     [
-      "a unix socket with neither access nor public: true",
-      { routes: [{ host: "sock", origin: "unix:/run/app/app.sock" }] },
-      /homecluster:routes\[0\]: unix:\/run\/app\/app\.sock is not HTTP/,
+      "an origin with a path (cloudflared forwards the request's own path and refuses one)",
+      { routes: [{ host: "nas", origin: "https://192.168.1.10:5001/ui" }] },
+      /homecluster:routes\[0\]\.origin: must be an origin URL without a path, such as tcp:\/\/db\.data\.svc:5432 or http:\/\/192\.168\.1\.10:8080$/,
+    ],
+    [
+      "an origin with a trailing slash",
+      { routes: [{ host: "web", origin: "http://web.media.svc:80/" }] },
+      /homecluster:routes\[0\]\.origin: must be an origin URL without a path/,
     ],
     [
       "an allow into a namespace outside the mesh",
@@ -621,6 +645,17 @@ describe("loadConfig inside the program", () => {
   it("rejects a key the stack does not know", async () => {
     const error = await runProgramError({ config: { domian: "example.com" } });
     expect(error.message).toMatch(/^Invalid configuration: homecluster:domian: is not a setting of this stack/);
+  });
+
+  it("still reports a missing key whose name an unknown key begins (kube, kubeContext)", () => {
+    const values = Object.fromEntries(
+      Object.entries({ ...committed, kube: "typo" })
+        .filter(([key]) => key !== "kubeContext")
+        .map(([key, value]) => [`homecluster:${key}`, typeof value === "string" ? value : JSON.stringify(value)]),
+    );
+    expect(() => parseConfigValues(values, STACK)).toThrow(
+      /homecluster:kube: is not a setting of this stack .*\n {2}- homecluster:kubeContext: is required but not set/s,
+    );
   });
 
   it("rejects a structured key that is not an object", async () => {

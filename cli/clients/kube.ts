@@ -3,6 +3,7 @@
  * command's deadline (the client has no timeout of its own), and every error turned into one line that names the
  * context. client-node is ESM-only, so it is loaded with a dynamic import() (this package is CommonJS).
  */
+import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type * as K8s from "@kubernetes/client-node" with { "resolution-mode": "import" };
@@ -45,7 +46,10 @@ export interface KubeTarget {
 function loadKubeconfig(k8s: ClientNode, target: KubeTarget): { config: K8s.KubeConfig; source: string } {
   const home = target.env.HOME ?? os.homedir();
   const expand = (file: string) => (file.startsWith("~/") ? path.join(home, file.slice(2)) : file);
-  const inline = target.kubeconfig?.includes("\n") ?? false;
+  // As the Pulumi provider reads it: a path when such a file exists, otherwise the kubeconfig itself (YAML or
+  // one-line JSON); a one-line value that is no file is reported as a missing file.
+  const inline =
+    target.kubeconfig !== undefined && !fs.existsSync(expand(target.kubeconfig)) && /[\n{]/.test(target.kubeconfig);
   const files = target.kubeconfig
     ? [expand(target.kubeconfig)]
     : (target.env.KUBECONFIG ?? "").split(path.delimiter).filter(Boolean);

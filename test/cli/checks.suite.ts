@@ -25,7 +25,7 @@ import {
 import { policiesResult } from "../../cli/checks/kubernetes/istio";
 import { logResult } from "../../cli/checks/kubernetes/logs";
 import { enrolmentResult, requiredNamespacesResult } from "../../cli/checks/kubernetes/namespaces";
-import { matches } from "../../cli/checks/kubernetes/objects";
+import { matches, resourceOf } from "../../cli/checks/kubernetes/objects";
 import { releaseChart, releasesResult } from "../../cli/checks/kubernetes/releases";
 import { daemonSetResult, deploymentResult } from "../../cli/checks/kubernetes/workloads";
 import { probeResult } from "../../cli/checks/probe";
@@ -253,6 +253,27 @@ describe("Kubernetes checks", () => {
       'Cloudflare rejects its token: external-dns-1: "level=error msg="failed to list zones: Invalid request headers (6003)"" (2 problem lines in all)',
     );
     expect(logResult([], ref).status).toBe("fail");
+  });
+
+  it("resourceOf: the plural each CRD declares, for every kind the stack creates", () => {
+    // From the pinned CRDs' spec.names.plural.
+    const kinds: [string, string, string][] = [
+      ["security.istio.io/v1", "AuthorizationPolicy", "authorizationpolicies"],
+      ["security.istio.io/v1", "PeerAuthentication", "peerauthentications"],
+      ["security.istio.io/v1", "RequestAuthentication", "requestauthentications"],
+      ["networking.istio.io/v1", "ServiceEntry", "serviceentries"],
+      ["networking.istio.io/v1", "VirtualService", "virtualservices"],
+      ["networking.istio.io/v1", "Gateway", "gateways"],
+      ["cilium.io/v2", "CiliumLoadBalancerIPPool", "ciliumloadbalancerippools"],
+      ["cilium.io/v2alpha1", "CiliumL2AnnouncementPolicy", "ciliuml2announcementpolicies"],
+    ];
+    for (const [apiVersion, kind, plural] of kinds) {
+      expect(resourceOf(apiVersion, kind)).toEqual({
+        group: apiVersion.split("/")[0],
+        version: apiVersion.split("/")[1],
+        plural,
+      });
+    }
   });
 
   it("matches: objects by subset, lists exactly", () => {

@@ -7,6 +7,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { parse as parseYaml } from "yaml";
 import { DEADLINE_GRACE_MS } from "../../cli/checks/runner";
 import { DEFAULT_TIMEOUT_SECONDS, parseArgs, type Io, type Options } from "../../cli/command";
 import { doctor as doctorCommand, main as doctor } from "../../cli/doctor";
@@ -24,6 +25,7 @@ import {
   STACK_FILE,
   TOKEN,
   TUNNEL_ID,
+  variant,
 } from "./fixtures";
 
 type Main = (argv: readonly string[], env: Record<string, string | undefined>, io: Io) => Promise<number>;
@@ -65,17 +67,22 @@ async function run(
     tty?: boolean;
     /** The kubeconfig's context; default: the stack's. */
     context?: string;
+    /** The stack file; default: STACK_FILE. `kubeconfig` turns the fake's kubeconfig file into its value. */
+    stackFile?: (kubeconfig: string) => string;
   },
 ): Promise<Run> {
   const kube = await startFakeKube(world.cluster);
   const cloudflare = await startFakeCloudflare(world.account);
   servers.push(kube, cloudflare);
+  const kubeconfig = writeKubeconfig(kube.url, world.context ?? CONTEXT);
   const env = {
     HOME: os.tmpdir(),
-    KUBECONFIG: writeKubeconfig(kube.url, world.context ?? CONTEXT),
+    // With a stack file of its own, the stack's homecluster:kubeconfig says where the cluster is.
+    ...(world.stackFile ? {} : { KUBECONFIG: kubeconfig }),
     CLOUDFLARE_API_TOKEN: world.token ?? TOKEN,
     CLOUDFLARE_BASE_URL: cloudflare.url,
   };
+  const stackFile = world.stackFile?.(kubeconfig) ?? STACK_FILE;
   let stdout = "";
   let stderr = "";
   const io: Io = {
@@ -83,7 +90,7 @@ async function run(
     stderr: { write: (text: string) => (stderr += text) },
     ...(world.fetch ? { fetch: world.fetch } : {}),
   };
-  const code = await main(["--stack", STACK, "--stack-file", STACK_FILE, ...args], env, io);
+  const code = await main(["--stack", STACK, "--stack-file", stackFile, ...args], env, io);
   const checks: Outcome[] = args.includes("--json") ? JSON.parse(stdout).checks : [];
   return {
     code,
@@ -148,7 +155,7 @@ describe("preflight", () => {
       status: "warn",
       message: "kube-system/cilium (chart cilium 1.16.5, revision 1, deployed) exists",
     });
-    expect(result.check("kube-releases").fix).toContain("pulumi import kubernetes:helm.sh/v3:Release");
+    expect(result.check("kube-releases").fix).toContain("uninstall it (helm -n <namespace> uninstall <release>)");
     expect(result.check("kube-proxy")).toMatchObject({
       status: "fail",
       message: "kube-proxy runs (DaemonSet kube-system/kube-proxy) while Cilium replaces it",
@@ -206,7 +213,7 @@ describe("preflight", () => {
     );
     expect(result.check("kube-lb-pool").message).toBe("192.168.1.230 (node w2) inside the LB pool 192.168.1.224/28");
     expect(result.check("cloudflare-permissions").message).toBe(
-      "the token lacks API Tokens Write on the user (minting external-dns' token (Zone Read, DNS Write))",
+      "the token lacks API Tokens Write on the user (minting external-dns' zone-scoped token)",
     );
   });
 
@@ -231,6 +238,17 @@ describe("preflight", () => {
     expect(cloudflare.filter((c) => c.status === "skip")).toHaveLength(5);
     expect(result.check("kube-api").status).toBe("ok");
     expect(result.stdout).not.toContain("wrong-token-value-42");
+
+    // Should an API echo the token in an error, the output still never holds it, as text or JSON.
+    for (const args of [[], ["--json"]]) {
+      const echoed = await run(preflight, args, {
+        cluster: clusterBeforeUp(),
+        account: { ...accountBeforeUp(), echoRejectedToken: true },
+        token: "wrong-token-value-42",
+      });
+      expect(echoed.stdout).toContain("Invalid API Token (Bearer [redacted])");
+      expect(echoed.stdout + echoed.stderr).not.toContain("wrong-token-value-42");
+    }
   });
 
   it("fails within its --timeout with one line naming the kube context when the API server never answers", async () => {
@@ -276,6 +294,15 @@ describe("doctor", () => {
     expect(result.check("tunnel-config").message).toBe("version 3: 4 rules as the stack sets them");
     expect(result.check("tunnel-dns").message).toBe(`3 hostnames: proxied CNAME to ${TUNNEL_ID}.cfargotunnel.com`);
     expect(JSON.parse(result.stdout)).toMatchObject({ command: "doctor", stack: STACK, ok: true });
+  });
+
+  it("exits 0 on warnings alone: a degraded tunnel that still has connections", async () => {
+    const account = healthyAccount();
+    account.tunnels = account.tunnels.map((t) => ({ ...t, status: "degraded" }));
+    const result = await run(doctor, [], { cluster: healthyCluster(), account });
+    expect(result.stdout).toMatch(/\n {2}warn {2}Connections +status degraded, 2 connectors/);
+    expect(result.stdout).toMatch(/doctor: 0 failed, 1 warning, 20 ok\n$/);
+    expect(result.code).toBe(0);
   });
 
   it("fails when ztunnel is missing on a node", async () => {
@@ -369,6 +396,34 @@ describe("doctor", () => {
     expect(result.check("probe-ssh.example.com").message).toMatch(
       /^HTTP 530 in \d+ ms: Cloudflare cannot reach the tunnel$/,
     );
+  });
+
+  it("finds the cluster through homecluster:kubeconfig as the provider does: a path, or the kubeconfig itself", async () => {
+    const asPath = await run(preflight, ["--json"], {
+      cluster: clusterBeforeUp(),
+      account: accountBeforeUp(),
+      stackFile: (kubeconfig) => variant((config) => (config["homecluster:kubeconfig"] = kubeconfig)),
+    });
+    expect(asPath.check("kube-api").status).toBe("ok");
+    const asJson = await run(preflight, ["--json"], {
+      cluster: clusterBeforeUp(),
+      account: accountBeforeUp(),
+      stackFile: (kubeconfig) =>
+        variant(
+          (config) =>
+            (config["homecluster:kubeconfig"] = JSON.stringify(parseYaml(fs.readFileSync(kubeconfig, "utf8")))),
+        ),
+    });
+    expect(asJson.check("kube-api").status).toBe("ok");
+    const missing = await run(preflight, ["--json"], {
+      cluster: clusterBeforeUp(),
+      account: accountBeforeUp(),
+      stackFile: () => variant((config) => (config["homecluster:kubeconfig"] = "/nonexistent/kubeconfig")),
+    });
+    expect(missing.check("kube-api")).toMatchObject({
+      status: "fail",
+      message: `cannot load the kubeconfig /nonexistent/kubeconfig for kube context '${CONTEXT}': no such file`,
+    });
   });
 
   it("skips the cluster's checks behind one line when the kube context is not in the kubeconfig", async () => {

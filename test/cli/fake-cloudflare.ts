@@ -22,6 +22,8 @@ export interface AccountState {
   /** GET .../cfd_tunnel/{id}/configurations' result, by tunnel id. */
   configurations: Record<string, Record<string, any>>;
   records: Record<string, any>[];
+  /** Quote the rejected bearer token in the 401's message: what the CLI prints must never hold it. */
+  echoRejectedToken?: boolean;
 }
 
 const PREFIX = "/client/v4";
@@ -124,7 +126,11 @@ export function startFakeCloudflare(state: AccountState): Promise<FakeServer> {
     const [status, body] =
       request.headers.authorization === `Bearer ${state.token}`
         ? answer(state, url)
-        : failure(401, 1000, "Invalid API Token");
+        : failure(
+            401,
+            1000,
+            state.echoRejectedToken ? `Invalid API Token (${request.headers.authorization})` : "Invalid API Token",
+          );
     response.writeHead(status, { "Content-Type": "application/json" });
     response.end(JSON.stringify(body));
   });

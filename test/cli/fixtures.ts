@@ -4,8 +4,11 @@
  * account in both states. The workload names and labels are the upstream charts' own, written out here rather than
  * taken from the CLI, so the tests also check what the CLI derives. Tests break a copy (`structuredClone`).
  */
+import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { gzipSync } from "node:zlib";
+import { parse, stringify } from "yaml";
 import { resourceOf } from "../../cli/checks/kubernetes/objects";
 import { loadStackFacts } from "../../cli/stack";
 import type { AccountState } from "./fake-cloudflare";
@@ -27,6 +30,15 @@ export const NODES = [
 export const RECORD_COMMENT = "Cloudflare Tunnel route of Pulumi stack homecluster/cli-test; do not edit by hand";
 
 export const facts = () => loadStackFacts({ stack: STACK, stackFile: STACK_FILE });
+
+/** The test stack with `change` applied to its config, written to a file of its own. */
+export function variant(change: (config: Record<string, unknown>) => void): string {
+  const document = parse(fs.readFileSync(STACK_FILE, "utf8")) as { config: Record<string, unknown> };
+  change(document.config);
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "homecluster-stack-")), "Pulumi.variant.yaml");
+  fs.writeFileSync(file, stringify(document));
+  return file;
+}
 
 const READY_SINCE = "2026-01-01T00:00:00Z";
 

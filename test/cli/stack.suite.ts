@@ -3,21 +3,10 @@
  * project's modules. Expectations are written out, so a change in what a component creates shows here.
  */
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { parse, stringify } from "yaml";
 import { loadStackFacts, StackError } from "../../cli/stack";
-import { facts as testFacts, STACK_FILE } from "./fixtures";
-
-/** The test stack with `change` applied to its config, written to a file of its own. */
-function variant(change: (config: Record<string, unknown>) => void): string {
-  const document = parse(fs.readFileSync(STACK_FILE, "utf8")) as { config: Record<string, unknown> };
-  change(document.config);
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "homecluster-stack-")), "Pulumi.variant.yaml");
-  fs.writeFileSync(file, stringify(document));
-  return file;
-}
+import { facts as testFacts, variant } from "./fixtures";
 
 describe("loadStackFacts", () => {
   const facts = testFacts();
@@ -137,6 +126,19 @@ describe("loadStackFacts", () => {
     expect(committed.stackFile).toBe(path.resolve(__dirname, "../../Pulumi.homecluster.yaml"));
     expect(committed.kubernetes.context).toBe("admin@homecluster");
     expect(committed.istio.meshNamespaces).toEqual(["monitoring", "media", "infra", "cloudflared"]);
+  });
+
+  it("refuses an encrypted homecluster:kubeconfig unless $KUBECONFIG says where the cluster is", () => {
+    const encrypted = variant((config) => (config["homecluster:kubeconfig"] = { secure: "v1:abc" }));
+    expect(() => loadStackFacts({ stack: "variant", stackFile: encrypted })).toThrow(
+      new StackError(
+        "homecluster:kubeconfig is encrypted, and these checks decrypt no secret: write it to a file (pulumi config get kubeconfig > kubeconfig.yaml) and run them with KUBECONFIG=kubeconfig.yaml",
+      ),
+    );
+    const given = loadStackFacts({ stack: "variant", stackFile: encrypted, kubeconfigEnv: "/tmp/kubeconfig.yaml" });
+    expect(given.kubernetes.kubeconfig).toBeUndefined();
+    const plain = variant((config) => (config["homecluster:kubeconfig"] = "~/.kube/homecluster"));
+    expect(loadStackFacts({ stack: "variant", stackFile: plain }).kubernetes.kubeconfig).toBe("~/.kube/homecluster");
   });
 
   it("reports a missing key and a stack file that is no map in one line each", () => {

@@ -8,6 +8,7 @@ import { CheckError, fail, listing, ok, warn, type Check, type Result } from "..
 import type { CheckContext } from "../context";
 
 export const CLOUDFLARE_TOKEN = "cloudflare-token";
+export const CLOUDFLARE_ZONE = "cloudflare-zone";
 const COMPONENT = "Cloudflare";
 
 /** The token as /tokens/verify describes it; account-owned tokens verify under their account. */
@@ -103,7 +104,7 @@ function unreadable(error: unknown, what: string, fix: string): Result {
 }
 
 export const zoneCheck: Check<CheckContext> = {
-  id: "cloudflare-zone",
+  id: CLOUDFLARE_ZONE,
   component: COMPONENT,
   name: "Zone",
   needs: [CLOUDFLARE_TOKEN],

@@ -7,7 +7,7 @@ import type { StackFacts } from "../../stack";
 import { collect } from "../../clients/cloudflare";
 import { count, fail, listing, ok, warn, type Check, type Result } from "../check";
 import type { CheckContext } from "../context";
-import { CLOUDFLARE_TOKEN } from "./account";
+import { CLOUDFLARE_TOKEN, CLOUDFLARE_ZONE } from "./account";
 
 /** A DNS record as the API returns it. */
 export interface DnsRecordInfo {
@@ -55,15 +55,13 @@ export const collisionsCheck: Check<CheckContext> = {
   id: "cloudflare-dns-collisions",
   component: "Cloudflare",
   name: "DNS records",
-  needs: [CLOUDFLARE_TOKEN],
+  // The records are read in the zone: a wrong zone is one failure (the zone's), not three.
+  needs: [CLOUDFLARE_TOKEN, CLOUDFLARE_ZONE],
   run: async (context) => collisionsResult(await routedRecords(context), context.facts.tunnel),
 };
 
-/** The CNAME target of every routed hostname. */
-export const tunnelTarget = (tunnelId: string) => `${tunnelId}.cfargotunnel.com`;
-
 export function cnamesResult(records: RoutedRecords, tunnelId: string, tunnel: StackFacts["tunnel"]): Result {
-  const target = tunnelTarget(tunnelId);
+  const target = tunnel.cnameTarget(tunnelId);
   const broken: string[] = [];
   const unowned: string[] = [];
   for (const [hostname, found] of records) {

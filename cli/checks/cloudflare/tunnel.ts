@@ -9,8 +9,8 @@ import { collect } from "../../clients/cloudflare";
 import { count, fail, ok, warn, type Check, type Result } from "../check";
 import type { CheckContext } from "../context";
 import { logsCommand } from "../kubernetes/workloads";
-import { CLOUDFLARE_TOKEN } from "./account";
-import { cnamesResult, routedRecords, tunnelTarget, type RoutedRecords } from "./dns";
+import { CLOUDFLARE_TOKEN, CLOUDFLARE_ZONE } from "./account";
+import { cnamesResult, routedRecords, type RoutedRecords } from "./dns";
 
 const COMPONENT = "Tunnel";
 
@@ -48,14 +48,14 @@ export function existingTunnelResult(
   const { name } = facts.tunnel;
   const tunnel = tunnels[0];
   if (!tunnel?.id) return ok(`no tunnel named '${name}' yet`);
-  const target = tunnelTarget(tunnel.id);
+  const target = facts.tunnel.cnameTarget(tunnel.id);
   const ours = [...records.values()]
     .flat()
     .some((r) => r.comment === facts.tunnel.recordComment && r.content === target);
   if (ours) return ok(`'${name}' (${tunnel.id}) exists, and this stack's records point to it`);
   return fail(
     `a tunnel named '${name}' exists (${tunnel.id}, created ${tunnel.created_at?.slice(0, 10) ?? "?"}): creating it would fail`,
-    `set homecluster:tunnel.name to another name, delete it (cloudflared tunnel delete ${name}), or adopt it: pulumi import cloudflare:index/zeroTrustTunnelCloudflared:ZeroTrustTunnelCloudflared <resource> ${facts.cloudflare.accountId}/${tunnel.id} (resource names: npm run plan)`,
+    `set homecluster:tunnel.name to another name, or delete it (cloudflared tunnel delete ${name}) once nothing uses it`,
   );
 }
 
@@ -63,7 +63,8 @@ export const tunnelNameCheck: Check<CheckContext> = {
   id: "cloudflare-tunnel-name",
   component: "Cloudflare",
   name: "Tunnel name",
-  needs: [CLOUDFLARE_TOKEN],
+  // It reads the zone's records too: a wrong zone is the zone check's failure, not this one's.
+  needs: [CLOUDFLARE_TOKEN, CLOUDFLARE_ZONE],
   run: async (context) =>
     existingTunnelResult(await namedTunnels(context), await routedRecords(context), context.facts),
 };

@@ -86,7 +86,8 @@ export const listKind = (context: CheckContext, object: { apiVersion: string; ki
 export function resourceOf(apiVersion: string, kind: string): { group: string; version: string; plural: string } {
   const [group = "", version = ""] = apiVersion.split("/");
   const lower = kind.toLowerCase();
-  return { group, version, plural: lower.endsWith("y") ? `${lower.slice(0, -1)}ies` : `${lower}s` };
+  // English plurals, as CRDs spell them: policy → policies, entry → entries, but gateway → gateways.
+  return { group, version, plural: /[^aeiou]y$/.test(lower) ? `${lower.slice(0, -1)}ies` : `${lower}s` };
 }
 
 /**

@@ -75,7 +75,7 @@ export function releasesResult(findings: readonly ReleaseFinding[]): Result {
   }
   return warn(
     `${listing(existing.map((r) => r.text))} exists`,
-    "nothing to do if this stack installed it; otherwise the first pulumi up fails ('cannot re-use a name'): adopt it with pulumi import kubernetes:helm.sh/v3:Release <resource> <namespace>/<release> (resource names: npm run plan), or uninstall it",
+    "nothing to do if this stack installed it; otherwise the first pulumi up fails ('cannot re-use a name'): uninstall it (helm -n <namespace> uninstall <release>) right before pulumi up, Cilium last (docs/migration.md)",
   );
 }
 
