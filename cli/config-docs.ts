@@ -34,8 +34,12 @@ const inline = (value: unknown) => code(JSON.stringify(value));
 /** A short type: `string`, `integer 1-65535`, `"a", "b"`, `list of string`, `{ cidr } or { start, stop }`. */
 function typeOf(node: Node): string {
   if (node.enum) return node.enum.map((v) => inline(v)).join(", ");
-  if (node.anyOf)
-    return node.anyOf.map((option) => `{ ${Object.keys(option.properties ?? {}).join(", ")} }`).join(" or ");
+  if (node.const !== undefined) return inline(node.const);
+  if (node.anyOf) {
+    return node.anyOf
+      .map((option) => (option.properties ? `{ ${Object.keys(option.properties).join(", ")} }` : typeOf(option)))
+      .join(" or ");
+  }
   if (node.oneOf)
     return `${node.oneOf.map((shape) => String(shape.properties?.kind?.const)).join(" or ")} (rows below)`;
   if (node.type === "array") return `list of ${node.items ? typeOf(node.items) : "values"}`;

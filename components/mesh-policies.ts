@@ -74,12 +74,12 @@ export class MeshPolicies extends pulumi.ComponentResource {
         dependsOn: inGatewayNamespace ? [mesh.crds, mesh.gatewayNamespace] : [mesh.crds],
       });
     }
-    if (args.istio.defaultDeny) {
-      typedCustomResource(`${name}-ambient-probes`, ambientProbePolicy("allow-ambient-probes"), {
-        parent: this,
-        dependsOn: [args.cilium],
-      });
-    }
+    // Whatever Istio's default deny: the probes need it under any Cilium default deny (the user's own policies
+    // included), and it only ever adds.
+    typedCustomResource(`${name}-ambient-probes`, ambientProbePolicy("allow-ambient-probes"), {
+      parent: this,
+      dependsOn: [args.cilium],
+    });
     this.registerOutputs({ meshNamespaces: this.meshNamespaces });
   }
 }

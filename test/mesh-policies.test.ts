@@ -365,12 +365,14 @@ describe("cloudflared in its own namespace 'tunnel' while a mesh namespace is ca
 });
 
 describe("the MeshPolicies component with the default deny off", () => {
-  it("creates neither allows nor the probe policy, and keeps STRICT mTLS", async () => {
+  it("creates no allows, and keeps STRICT mTLS and the (additive) probe policy", async () => {
     const run = await runProgram({
       config: { istio: { meshNamespaces: ["monitoring", "media", "infra"], defaultDeny: false } },
     });
     expect(run.all(TYPES.authorizationPolicy).filter((p) => p.name.startsWith("mesh-"))).toEqual([]);
-    expect(run.all(TYPES.clusterwidePolicy)).toEqual([]);
+    expect(run.get(TYPES.clusterwidePolicy, "mesh-ambient-probes").inputs).toEqual(
+      ambientProbePolicy("allow-ambient-probes"),
+    );
     expect(run.get(TYPES.peerAuthentication, "mesh-mtls-strict").inputs.spec).toEqual({ mtls: { mode: "STRICT" } });
   });
 });
