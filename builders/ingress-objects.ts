@@ -6,7 +6,7 @@
 import { NETWORKING_API, type Gateway, type VirtualService } from "../crds/istio-io";
 import { tunnelRouteLabels } from "../model/dns-ownership";
 import type { IngressGateway } from "../model/ingress-gateway";
-import type { GatewayRoute } from "../model/routes";
+import { serviceHost, type GatewayRoute } from "../model/routes";
 
 /** Name of the Istio Gateway object. */
 const PUBLIC_GATEWAY_NAME = "public";
@@ -45,7 +45,7 @@ export function routeVirtualService(route: GatewayRoute, gateway: IngressGateway
           route: [
             {
               destination: {
-                host: `${route.service}.${route.namespace}.svc.cluster.local`,
+                host: serviceHost(route),
                 port: { number: route.port },
               },
             },

@@ -7,7 +7,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import type { TunnelSettings } from "../config/schema";
 import type { HomeclusterOutputs } from "../contract";
 import { gatewayUrl, type IngressGateway } from "../model/ingress-gateway";
-import { isWildcard, type Route } from "../model/routes";
+import { isWildcard, serviceHost, type Route } from "../model/routes";
 
 /** One tunnel ingress rule; the catch-all has no hostname. */
 interface IngressRule {
@@ -99,7 +99,7 @@ export function routeSummaries(routes: readonly Route[], gateway: IngressGateway
     kind: route.kind,
     target:
       route.kind === "gateway"
-        ? `${gateway.namespace}/${gateway.service}:${gateway.port} → ${route.service}.${route.namespace}.svc.cluster.local:${route.port}`
+        ? `${gateway.namespace}/${gateway.service}:${gateway.port} → ${serviceHost(route)}:${route.port}`
         : route.origin,
   }));
 }

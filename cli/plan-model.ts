@@ -9,6 +9,7 @@ import { publicGatewayRef } from "../builders/ingress-objects";
 import type { HomeclusterConfig, StackConfig } from "../config/load";
 import { preconditions, warnings, type Preconditions } from "../config/preconditions";
 import { ingressGateway } from "../model/ingress-gateway";
+import { serviceHost } from "../model/routes";
 import { routeAllow } from "../policies/mesh";
 import { isSecretValue, redact, type MockRun, type RecordedResource } from "../test/support/mock-runtime";
 
@@ -87,7 +88,7 @@ function routeRows(config: StackConfig): RouteRow[] {
       gateway: route.kind === "gateway" ? publicGatewayRef(gateway) : "—",
       backend:
         route.kind === "gateway"
-          ? `${route.service}.${route.namespace}.svc.cluster.local:${route.port}`
+          ? `${serviceHost(route)}:${route.port}`
           : route.inCluster
             ? `(direct) ${route.inCluster.service}.${route.inCluster.namespace}:${route.inCluster.targetPort ?? route.inCluster.port}`
             : "(direct, outside the cluster)",

@@ -14,6 +14,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { accessApplicationArgs, accessPolicyParts } from "../builders/access-objects";
 import type { AccessSettings } from "../config/schema";
 import type { HomeclusterOutputs } from "../contract";
+import { requireProviders } from "../lib/component";
 import type { AccessCheck } from "../model/access";
 import { protectedRoutes, type Route } from "../model/routes";
 
@@ -36,9 +37,7 @@ export class Access extends pulumi.ComponentResource {
 
   constructor(name: string, args: AccessArgs, opts?: pulumi.ComponentResourceOptions) {
     super("homecluster:cloudflare:Access", name, {}, opts);
-    if (!this.getProvider("cloudflare::")) {
-      throw new pulumi.ResourceError("Access needs an explicit cloudflare provider in opts.providers", this);
-    }
+    requireProviders(this, "Access", ["cloudflare"]);
     const policyIds = new Map<string, pulumi.Output<string>[]>();
     for (const [policyName, policy] of Object.entries(args.access.policies)) {
       const ids = accessPolicyParts(policyName, policy, args.accountId).map(

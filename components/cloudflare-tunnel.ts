@@ -30,6 +30,7 @@ import { teamName } from "../builders/access-objects";
 import { routeSummaries, tunnelConfig, tunnelDnsRecordArgs, tunnelIngressRules } from "../builders/tunnel-config";
 import type { TunnelSettings } from "../config/schema";
 import type { HomeclusterOutputs } from "../contract";
+import { enforcedNamespace, requireProviders } from "../lib/component";
 import { rolloutAnnotation } from "../lib/rollout-hash";
 import type { AccessCheck } from "../model/access";
 import { dnsRecordComment, tunnelCnameTarget, type RecordOwner } from "../model/dns-ownership";
@@ -70,11 +71,7 @@ export class Tunnel extends pulumi.ComponentResource {
 
   constructor(name: string, args: TunnelArgs, opts?: pulumi.ComponentResourceOptions) {
     super("homecluster:cloudflare:Tunnel", name, {}, opts);
-    for (const pkg of ["cloudflare", "kubernetes"]) {
-      if (!this.getProvider(`${pkg}::`)) {
-        throw new pulumi.ResourceError(`Tunnel needs an explicit ${pkg} provider in opts.providers`, this);
-      }
-    }
+    requireProviders(this, "Tunnel", ["cloudflare", "kubernetes"]);
     const { tunnel: settings } = args;
 
     // Cloudflare side. Nothing here may depend on a cluster resource (see the component header).
@@ -121,17 +118,9 @@ export class Tunnel extends pulumi.ComponentResource {
     );
 
     // Cluster side.
-    const namespace = new k8s.core.v1.Namespace(
-      `${name}-namespace`,
-      {
-        metadata: {
-          name: settings.cloudflared.namespace,
-          // cloudflared runs as the restricted profile requires; enforce it so nothing weaker lands here.
-          labels: { "pod-security.kubernetes.io/enforce": "restricted" },
-        },
-      },
-      { parent: this },
-    );
+    const namespace = enforcedNamespace(`${name}-namespace`, settings.cloudflared.namespace, "restricted", {
+      parent: this,
+    });
     const inNamespace = (metadataName: string) => ({ name: metadataName, namespace: namespace.metadata.name });
     const tokenSecret = new k8s.core.v1.Secret(
       `${name}-token`,

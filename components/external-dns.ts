@@ -24,6 +24,7 @@ import {
 import { externalDnsValues, ISTIO_SOURCES, TOKEN_SECRET } from "../builders/external-dns-values";
 import type { StackConfig } from "../config/load";
 import type { HomeclusterOutputs } from "../contract";
+import { enforcedNamespace, requireProviders } from "../lib/component";
 import { chartRelease } from "../lib/helm";
 import { rolloutAnnotation } from "../lib/rollout-hash";
 import { TUNNEL_ROUTE_LABEL } from "../model/dns-ownership";
@@ -51,21 +52,10 @@ export class ExternalDns extends pulumi.ComponentResource {
 
   constructor(name: string, args: ExternalDnsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("homecluster:dns:ExternalDns", name, {}, opts);
-    // Without explicit providers the objects would land wherever the environment's kube context and Cloudflare
-    // credentials happen to point.
-    const needed = args.apiToken === undefined ? ["kubernetes", "cloudflare"] : ["kubernetes"];
-    for (const pkg of needed) {
-      if (!this.getProvider(`${pkg}::`)) {
-        throw new pulumi.ResourceError(`ExternalDns needs an explicit ${pkg} provider in opts.providers`, this);
-      }
-    }
+    requireProviders(this, "ExternalDns", args.apiToken === undefined ? ["kubernetes", "cloudflare"] : ["kubernetes"]);
     const { externalDns } = args;
 
-    const namespace = new k8s.core.v1.Namespace(
-      `${name}-namespace`,
-      { metadata: { name: externalDns.namespace, labels: { "pod-security.kubernetes.io/enforce": "restricted" } } },
-      { parent: this },
-    );
+    const namespace = enforcedNamespace(`${name}-namespace`, externalDns.namespace, "restricted", { parent: this });
     // The provider marks a minted token's `value` secret only through the engine; marking it here does not depend
     // on that.
     const token = pulumi.secret(args.apiToken ?? this.mintToken(name, args));

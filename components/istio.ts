@@ -18,6 +18,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { istioValues, type IstioChart } from "../builders/istio-values";
 import type { IstioSettings } from "../config/schema";
+import { enforcedNamespace } from "../lib/component";
 import { chartRelease } from "../lib/helm";
 import { ingressGateway, type IngressGateway } from "../model/ingress-gateway";
 import { charts, type Chart } from "../versions";
@@ -51,11 +52,10 @@ export class IstioAmbient extends pulumi.ComponentResource {
 
   constructor(name: string, args: IstioAmbientArgs, opts?: pulumi.ComponentResourceOptions) {
     super("homecluster:mesh:IstioAmbient", name, {}, opts);
-    const systemNamespace = new k8s.core.v1.Namespace(
-      `${name}-system-namespace`,
-      { metadata: { name: charts.istiod.namespace, labels: { "pod-security.kubernetes.io/enforce": "privileged" } } },
-      { parent: this },
-    );
+    // istio-cni and ztunnel need host access.
+    const systemNamespace = enforcedNamespace(`${name}-system-namespace`, charts.istiod.namespace, "privileged", {
+      parent: this,
+    });
     this.gateway = ingressGateway(args.istio.gateway.namespace);
     this.gatewayNamespace = new k8s.core.v1.Namespace(
       `${name}-gateway-namespace`,

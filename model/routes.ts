@@ -55,6 +55,11 @@ export function isWildcard(route: Route): boolean {
   return route.hostname.startsWith("*.");
 }
 
+/** The in-cluster DNS name of a gateway route's Service (`grafana.monitoring.svc.cluster.local`). */
+export function serviceHost(route: GatewayRoute): string {
+  return `${route.service}.${route.namespace}.svc.cluster.local`;
+}
+
 export function gatewayRoutes(routes: readonly Route[]): GatewayRoute[] {
   return routes.filter((r): r is GatewayRoute => r.kind === "gateway");
 }

@@ -1,10 +1,13 @@
-import { describe, expect, it } from "vitest";
+import * as cloudflare from "@pulumi/cloudflare";
+import * as k8s from "@pulumi/kubernetes";
+import { beforeAll, describe, expect, it } from "vitest";
 import { accessApplicationArgs, accessPolicyParts, teamName } from "../builders/access-objects";
+import { Access } from "../components/access";
 import { tunnelIngressRules } from "../builders/tunnel-config";
 import { accessDenyPolicy, accessRequestAuthentication } from "../policies/gateway-access";
 import { directRoute, gateway, gatewayRoute, normalised, parsedConfig } from "./support/fixtures";
 import { runProgram, sharedRun, stackConfig, TYPES } from "./support/harness";
-import { MOCK_TEAM_DOMAIN, mockAud } from "./support/mock-runtime";
+import { MOCK_TEAM_DOMAIN, mockAud, setBareMocks } from "./support/mock-runtime";
 
 const ACCOUNT = "0123456789abcdef0123456789abcdef";
 const APPLICATION = "cloudflare:index/zeroTrustAccessApplication:ZeroTrustAccessApplication";
@@ -276,5 +279,22 @@ describe("a stack with no route behind Access", () => {
     const rules: { originRequest?: unknown }[] = run.get(TYPES.tunnelConfig, "tunnel-config").inputs.config.ingresses;
     expect(rules.filter((r) => r.originRequest !== undefined)).toEqual([]);
     expect(run.output("access")).toEqual({ teamDomain: null, applications: {} });
+  });
+});
+
+describe("the Access component's provider", () => {
+  beforeAll(() => setBareMocks("homecluster"));
+  const args = () => {
+    const config = parsedConfig();
+    return { access: config.access, accountId: ACCOUNT, routes: config.routes, protect: true };
+  };
+
+  it("refuses to run without an explicit Cloudflare provider (a Kubernetes one is no substitute)", () => {
+    expect(() => new Access("no-provider", args())).toThrow("Access needs an explicit cloudflare provider");
+    expect(
+      () => new Access("k8s-only", args(), { providers: [new k8s.Provider("k8s-only", { context: "c" })] }),
+    ).toThrow("Access needs an explicit cloudflare provider");
+    const provider = new cloudflare.Provider("cf", { apiToken: "t" });
+    expect(() => new Access("given", args(), { providers: [provider] })).not.toThrow();
   });
 });

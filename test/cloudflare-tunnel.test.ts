@@ -16,7 +16,7 @@ import { dnsRecordComment } from "../model/dns-ownership";
 import { gatewayUrl } from "../model/ingress-gateway";
 import { directRoute, gateway, gatewayRoute, parsedConfig } from "./support/fixtures";
 import { isSecretAt, plainOccurrences, runProgram, sharedRun, TYPES } from "./support/harness";
-import { MOCK_TUNNEL_TOKEN, mockAud } from "./support/mock-runtime";
+import { MOCK_TUNNEL_TOKEN, mockAud, setBareMocks } from "./support/mock-runtime";
 
 const GATEWAY_URL = "http://istio-ingress.istio-ingress.svc.cluster.local:80";
 const TOKEN_FROM_SECRET = [
@@ -338,18 +338,7 @@ describe("tunnel.protect: false", () => {
 describe("the Tunnel component's providers and owner, under bare mocks of another stack", () => {
   const registered: pulumi.runtime.MockResourceArgs[] = [];
   beforeAll(async () => {
-    await pulumi.runtime.setMocks(
-      {
-        newResource: (args) => {
-          registered.push(args);
-          return { id: `${args.name}-id`, state: args.inputs };
-        },
-        call: (args) => ({ ...args.inputs, token: "token" }),
-      },
-      "homecluster",
-      "checks",
-      false,
-    );
+    await setBareMocks("checks", registered);
   });
   const args = () => {
     const config = parsedConfig();

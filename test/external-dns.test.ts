@@ -8,7 +8,7 @@ import { ExternalDns } from "../components/external-dns";
 import { EXTERNAL_DNS_LABEL_FILTER, tunnelRouteLabels } from "../model/dns-ownership";
 import { parsedConfig } from "./support/fixtures";
 import { isSecretAt, plainOccurrences, runProgramError, sharedRun, TEST_API_TOKEN, TYPES } from "./support/harness";
-import { MOCK_MINTED_TOKEN } from "./support/mock-runtime";
+import { MOCK_MINTED_TOKEN, setBareMocks } from "./support/mock-runtime";
 
 const PERMISSION_GROUPS = "cloudflare:index/getApiTokenPermissionGroupsList:getApiTokenPermissionGroupsList";
 /** The committed stack config's zone. */
@@ -266,12 +266,7 @@ describe("the ExternalDns component's providers", () => {
   let cilium: pulumi.ComponentResource;
   const componentArgs = () => ({ ...args(), version: "1.21.1", cilium, istioCrds: cilium });
   beforeAll(async () => {
-    await pulumi.runtime.setMocks(
-      { newResource: (a) => ({ id: `${a.name}-id`, state: a.inputs }), call: (a) => a.inputs },
-      "homecluster",
-      "homecluster",
-      false,
-    );
+    await setBareMocks("homecluster");
     k8sProvider = new k8s.Provider("validation-k8s", { context: "test" });
     cilium = new pulumi.ComponentResource("test:index:Cilium", "validation-cilium");
   });

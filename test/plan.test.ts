@@ -9,7 +9,7 @@ import { changes, diffPlans, type PlanDiff } from "../cli/plan-diff";
 import type { Plan } from "../cli/plan-model";
 import { main } from "../cli/plan";
 import { PROJECT_ROOT } from "../cli/stack-files";
-import { loadProgram, stackConfig } from "./support/harness";
+import { editStackFile, loadProgram, stackConfig } from "./support/harness";
 import { MOCK_MINTED_TOKEN, MOCK_TUNNEL_TOKEN } from "./support/mock-runtime";
 
 /** Runs the plan command in-process, as `npm run plan -- ...args` would. */
@@ -27,12 +27,8 @@ async function plan(...args: string[]): Promise<{ stdout: string; stderr: string
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "homecluster-plan-"));
 /** A stack file: the committed config with `overrides` (keys without the prefix). */
 function stackFile(name: string, overrides: Record<string, unknown>): string {
-  const config = { ...stackConfig(), ...overrides };
   const file = path.join(dir, `Pulumi.${name}.yaml`);
-  fs.writeFileSync(
-    file,
-    stringify({ config: Object.fromEntries(Object.entries(config).map(([k, v]) => [`homecluster:${k}`, v])) }),
-  );
+  fs.writeFileSync(file, stringify(editStackFile({ config: {} }, { ...stackConfig(), ...overrides })));
   return file;
 }
 

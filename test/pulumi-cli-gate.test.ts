@@ -223,11 +223,6 @@ describe("this project's Pulumi.yaml through the CLI gate", () => {
     expect(run.get("pulumi:providers:kubernetes", "k8s").inputs.context).toBe("admin@lab");
   });
 
-  it("runs the committed stack with externalDnsApiToken set as a secret: no token is minted", async () => {
-    const run = await runProgram({ secrets: { cloudflareApiToken: "t", externalDnsApiToken: "existing" } });
-    expect(run.all("cloudflare:index/apiToken:ApiToken")).toEqual([]);
-  });
-
   it("refuses externalDnsApiToken written in plain text into the stack file", async () => {
     const error = await runProgramError({ config: { externalDnsApiToken: "plain-token" } });
     expect(error.message).toBe(

@@ -8,6 +8,7 @@ interface Step {
   uses?: string;
   run?: string;
   with?: Record<string, unknown>;
+  "working-directory"?: string;
 }
 interface Workflow {
   name: string;
@@ -54,7 +55,12 @@ describe("GitHub workflows", () => {
     const pr = workflows["pull-request.yml"]!;
     expect(Object.keys(pr.on)).toEqual(["pull_request"]);
     expect(pr.permissions).toEqual({ contents: "read" });
-    expect(pr.jobs.test!.steps.map((s) => s.run).filter(Boolean)).toEqual(["npm ci", "npm test"]);
+    expect(pr.jobs.test!.steps.map((s) => s.run).filter(Boolean)).toEqual([
+      "npm ci",
+      "npm test",
+      "npm ci && npm run typecheck",
+    ]);
+    expect(pr.jobs.test!.steps.at(-1)).toMatchObject({ "working-directory": "examples/app-stack" });
     expect(pr.jobs.preview!.needs).toBe("test");
     expect(pr.jobs.preview!.if).toBe("github.event.pull_request.head.repo.full_name == github.repository");
     const pulumiSteps = pr.jobs.preview!.steps.filter((s) => s.uses?.startsWith("pulumi/actions@"));

@@ -126,6 +126,25 @@ function mockCall(token: string, inputs: Record<string, unknown>): Record<string
   }
 }
 
+/**
+ * Pulumi's mocks for tests that construct a component directly, outside a program run: every registered resource is
+ * pushed to `registered`, and an invoke without a mock fails as in a program run.
+ */
+export async function setBareMocks(stack: string, registered: pulumi.runtime.MockResourceArgs[] = []): Promise<void> {
+  await pulumi.runtime.setMocks(
+    {
+      newResource: (args) => {
+        registered.push(args);
+        return { id: `${args.name}-id`, state: mockState(args.type, args.name, args.inputs) };
+      },
+      call: (args) => mockCall(args.token, args.inputs),
+    },
+    PROJECT,
+    stack,
+    false,
+  );
+}
+
 export interface MockRunOptions {
   /** The Pulumi project. Default: homecluster. */
   project?: string;
