@@ -11,7 +11,14 @@ import { runUnderMocks } from "../test/support/mock-runtime";
 import { diffPlans, readPlan, renderDiff } from "./plan-diff";
 import { buildPlan, PlanFileError, type Plan } from "./plan-model";
 import { renderPlan, writePlanFiles } from "./plan-render";
-import { applyProjectConfig, loadProjectConfig, PulumiCliError, type ProgramConfig } from "./pulumi-config-gate";
+import {
+  applyProjectConfig,
+  loadProjectConfig,
+  missingConfigKeys,
+  PulumiCliError,
+  qualified,
+  type ProgramConfig,
+} from "./pulumi-config-gate";
 import { readProjectFile, readStackFile, StackFileError, stackFilePath } from "./stack-files";
 
 const USAGE = `usage: npm run plan [-- OPTIONS]
@@ -61,10 +68,9 @@ function planConfig(file: string, stack: string): { config: ProgramConfig; place
   const project = readProjectFile();
   const stackFile = readStackFile(file);
   const config: Record<string, unknown> = { ...(stackFile.config ?? {}) };
-  for (const [key, declaration] of Object.entries(loadProjectConfig(project))) {
-    const full = key.includes(":") ? key : `${project.name}:${key}`;
-    const required = declaration.default === undefined && declaration.value === undefined;
-    if (declaration.secret && required && !(full in config)) config[full] = { secure: "plan-placeholder" };
+  const declarations = loadProjectConfig(project);
+  for (const key of missingConfigKeys(project, stackFile)) {
+    if (declarations[key]?.secret) config[qualified(project, key)] = { secure: "plan-placeholder" };
   }
   const placeholders: string[] = [];
   const placeholder = (_ciphertext: string, key: string) => {

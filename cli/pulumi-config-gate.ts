@@ -200,6 +200,25 @@ function formatMissingKeys(keys: string[]): string {
   return quoted.length <= 1 ? (quoted[0] ?? "") : `${quoted.slice(0, -1).join(", ")} and ${quoted.at(-1)}`;
 }
 
+/** A key as the stack file spells it, qualified by the project when it names no namespace. */
+export const qualified = (project: ProjectFile, key: string) => (key.includes(":") ? key : `${project.name}:${key}`);
+
+/**
+ * The project's keys (as Pulumi.yaml declares them) that have no default or value and that the stack file does not
+ * set: `pulumi preview` and `pulumi up` refuse the stack while any is missing.
+ */
+export function missingConfigKeys(project: ProjectFile, stackFile: StackFile): string[] {
+  const set = new Set(Object.keys(stackFile.config ?? {}).map((key) => qualified(project, key)));
+  return Object.entries(loadProjectConfig(project))
+    .filter(([key, declaration]) => {
+      const full = qualified(project, key);
+      const fallback = declaration.default ?? declaration.value;
+      return !set.has(full) && (fallback === undefined || fallback === null) && full.startsWith(`${project.name}:`);
+    })
+    .map(([key]) => key)
+    .sort();
+}
+
 /**
  * config.go `mergeConfig`, then the language host's hand-over. With `validate` (the default) as `pulumi preview`
  * and `pulumi up` run it (`ValidateStackConfigAndApplyProjectConfig`), throwing the CLI's message prefixed as
@@ -213,22 +232,18 @@ export function applyProjectConfig(
   { validate = true }: { validate?: boolean } = {},
 ): ProgramConfig {
   const declarations = loadProjectConfig(project);
-  const qualify = (key: string) => (key.includes(":") ? key : `${project.name}:${key}`);
+  const qualify = (key: string) => qualified(project, key);
   const values = new Map<string, StackValue>();
   for (const [key, raw] of Object.entries(stackFile.config ?? {}))
     values.set(qualify(key), stackValue(raw, key, decrypt));
 
-  const missing: string[] = [];
   const sortedKeys = Object.keys(declarations).sort();
   for (const key of sortedKeys) {
     const declaration = declarations[key]!;
     const full = qualify(key);
     if (values.has(full)) continue;
     const fallback = declaration.default ?? declaration.value;
-    if (fallback === undefined || fallback === null) {
-      if (full.startsWith(`${project.name}:`)) missing.push(key);
-      continue;
-    }
+    if (fallback === undefined || fallback === null) continue;
     // createConfigValue: string, int and bool become plain text; anything else (maps, lists, floats) JSON.
     const scalar = typeof fallback === "string" || typeof fallback === "boolean" || Number.isInteger(fallback);
     values.set(full, { text: scalar ? String(fallback) : JSON.stringify(fallback), secure: false, object: !scalar });
@@ -241,6 +256,7 @@ export function applyProjectConfig(
   const fail = (message: string) => {
     throw new PulumiCliError(`validating stack config: ${message}`);
   };
+  const missing = missingConfigKeys(project, stackFile);
   if (missing.length > 0) {
     fail(
       `Stack '${stackName}' is missing configuration ${missing.length === 1 ? "value" : "values"} ${formatMissingKeys(missing)}`,

@@ -9,6 +9,7 @@ import { describe, expect, it } from "vitest";
 import {
   applyProjectConfig,
   loadProjectConfig,
+  missingConfigKeys,
   validateConfigValue,
   type ProjectFile,
 } from "../cli/pulumi-config-gate";
@@ -114,6 +115,10 @@ describe("mergeConfig (pkg/workspace/config.go)", () => {
     expect(() => gate({ c: { secret: true }, a: {}, "p:b": { type: "string" } })).toThrow(
       "validating stack config: Stack 'dev' is missing configuration values 'a', 'c' and 'p:b'",
     );
+    // A null default is none; a key the stack file sets, even without the project's prefix, is not missing.
+    const declared = project({ a: { default: null }, b: {}, "p:c": { secret: true }, d: { default: "" } });
+    expect(missingConfigKeys(declared, { config: { b: "x" } })).toEqual(["a", "p:c"]);
+    expect(missingConfigKeys(declared, { config: { "p:a": "x", c: { secure: "v1:y" } } })).toEqual(["b"]);
   });
 
   it("applies defaults as plain values (objects as JSON) and accepts keys Pulumi.yaml does not declare", () => {
