@@ -32,7 +32,7 @@ function resolveHost(host: string, domain: string): { hostname: string; name: st
 
 // `<service>.<namespace>.svc` with or without the cluster domain.
 const IN_CLUSTER_HOST = /^([a-z0-9]([a-z0-9-]*[a-z0-9])?)\.([a-z0-9]([a-z0-9-]*[a-z0-9])?)\.svc(\.cluster\.local)?$/;
-/** The port of each scheme the schema admits without one (tcp:// must name its port; unix: has no host). */
+/** The default port of each scheme the schema admits without a port (it requires one for tcp://). */
 const SCHEME_PORTS: Record<string, number> = { http: 80, https: 443, ssh: 22, rdp: 3389, smb: 445 };
 
 /** The in-cluster Service an origin URL names and its port; undefined for anything else. */
