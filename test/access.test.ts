@@ -215,21 +215,6 @@ describe("the Access component with the committed config (grafana and ssh behind
       [undefined, undefined],
     ]);
   });
-
-  it("waits for nothing in the cluster", () => {
-    const component = run().get("homecluster:cloudflare:Access", "access");
-    const children = run().resources.filter((r) => r.parent === component.urn);
-    expect(children.length).toBeGreaterThan(0);
-    for (const child of children) {
-      const inCluster = run()
-        .waitsFor(child)
-        .filter((r) => r.type.startsWith("kubernetes:"));
-      expect(
-        inCluster.map((r) => r.name),
-        child.name,
-      ).toEqual([]);
-    }
-  });
 });
 
 describe("Access with a team domain in config", () => {
