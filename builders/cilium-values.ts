@@ -69,6 +69,9 @@ export function ciliumValues({ cilium, distribution, podCidrs }: CiliumValuesArg
     socketLB: { hostNamespaceOnly: true },
     // BPF masquerading breaks the SNAT ambient uses for kubelet health probes.
     bpf: { masquerade: false },
+    // Encrypts pod traffic between nodes: the one hop the mesh leaves plaintext is cloudflared → the ingress gateway
+    // (the gateway accepts no HBONE). `ztunnel`, Cilium's own ambient mode, would clash with Istio's ztunnel.
+    encryption: cilium.encryption === "wireguard" ? { enabled: true, type: "wireguard" } : { enabled: false },
     l2announcements: { enabled: true },
     // The agents' limit only: each takes L2 leases. The operator keeps the chart's default (100/200).
     k8sClientRateLimit: { qps: cilium.k8sClientRateLimit.qps, burst: cilium.k8sClientRateLimit.burst },

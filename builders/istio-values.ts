@@ -20,13 +20,33 @@ const CNI_PATHS = { cniBinDir: "/opt/cni/bin", cniConfDir: "/etc/cni/net.d" } as
 function gatewayServiceValues(settings: IstioSettings["gateway"], gateway: IngressGateway): HelmValues {
   return {
     type: settings.serviceType,
-    // Only the ports in use: the status port (readiness) and plain HTTP; the chart's default also opens 443.
-    ports: [
-      { name: "status-port", port: 15021, protocol: "TCP", targetPort: 15021 },
-      { name: "http2", port: gateway.port, protocol: "TCP", targetPort: gateway.port },
-    ],
+    // Plain HTTP only. The chart's default also publishes 443 and the status port 15021, which a LoadBalancer would
+    // put on the LAN; kubelet probes reach 15021 on the pod without the Service.
+    ports: [{ name: "http2", port: gateway.port, protocol: "TCP", targetPort: gateway.port }],
     // Cilium LB IPAM reads this annotation; the Service's spec.loadBalancerIP is deprecated in Kubernetes.
     ...(settings.loadBalancerIP ? { annotations: { "lbipam.cilium.io/ips": settings.loadBalancerIP } } : {}),
+  };
+}
+
+/**
+ * Every public route passes through the gateway, so it runs like cloudflared: a fixed number of replicas (the chart's
+ * default is an HPA from one pod), spread over nodes where there are several, and a PodDisruptionBudget so a drain
+ * keeps one. The chart renders the budget only for more than one replica: one replica with `minAvailable: 1` would
+ * block every drain. The spread is soft, so a one-node cluster runs every replica.
+ */
+function gatewayAvailability(replicas: number, gateway: IngressGateway): HelmValues {
+  return {
+    autoscaling: { enabled: false },
+    replicaCount: replicas,
+    podDisruptionBudget: { minAvailable: 1 },
+    topologySpreadConstraints: [
+      {
+        maxSkew: 1,
+        topologyKey: "kubernetes.io/hostname",
+        whenUnsatisfiable: "ScheduleAnyway",
+        labelSelector: { matchLabels: gateway.selector },
+      },
+    ],
   };
 }
 
@@ -39,7 +59,11 @@ export function istioValues(istio: IstioSettings, gateway: IngressGateway): Reco
     // ztunnel is ambient-only; the upstream guide installs it without a profile.
     ztunnel: {},
     // The chart keeps its default `istio.io/dataplane-mode: none` label next to these (Helm merges maps).
-    gateway: { labels: gateway.selector, service: gatewayServiceValues(istio.gateway, gateway) },
+    gateway: {
+      labels: gateway.selector,
+      service: gatewayServiceValues(istio.gateway, gateway),
+      ...gatewayAvailability(istio.gateway.replicas, gateway),
+    },
   };
   const merged = (chart: IstioChart) => deepMerge(own[chart], istio.values[chart] ?? {});
   return {

@@ -99,7 +99,7 @@ export function routeSummaries(routes: readonly Route[], gateway: IngressGateway
     kind: route.kind,
     target:
       route.kind === "gateway"
-        ? `${gateway.namespace}/${gateway.service}:${gateway.port} → ${serviceHost(route)}:${route.port}`
+        ? `${gateway.namespace}/${gateway.service}:${gateway.port} → ${route.backend ? `${serviceHost(route.backend)}:${route.backend.port}` : `bound in ${route.namespace}`}`
         : route.origin,
   }));
 }

@@ -9,7 +9,7 @@ import { publicGatewayRef } from "../builders/ingress-objects";
 import type { HomeclusterConfig, StackConfig } from "../config/load";
 import { preconditions, warnings, type Preconditions } from "../config/preconditions";
 import { ingressGateway } from "../model/ingress-gateway";
-import { serviceHost } from "../model/routes";
+import { serviceHost, workloadPort } from "../model/routes";
 import { routeAllow } from "../policies/mesh";
 import { isSecretValue, redact, type MockRun, type RecordedResource } from "../test/support/mock-runtime";
 
@@ -88,9 +88,11 @@ function routeRows(config: StackConfig): RouteRow[] {
       gateway: route.kind === "gateway" ? publicGatewayRef(gateway) : "—",
       backend:
         route.kind === "gateway"
-          ? `${serviceHost(route)}:${route.port}`
-          : route.inCluster
-            ? `(direct) ${route.inCluster.service}.${route.inCluster.namespace}:${route.inCluster.targetPort ?? route.inCluster.port}`
+          ? route.backend
+            ? `${serviceHost(route.backend)}:${route.backend.port}`
+            : `(an application stack in ${route.namespace})`
+          : route.backend
+            ? `(direct) ${route.backend.service}.${route.backend.namespace}:${workloadPort(route.backend)}`
             : "(direct, outside the cluster)",
       allow: allow ? `${allow.namespace}/${allow.name}` : "—",
       access: route.access.length > 0 ? route.access.join(", ") : "public",

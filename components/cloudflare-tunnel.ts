@@ -79,7 +79,8 @@ export class Tunnel extends pulumi.ComponentResource {
     const tunnel = new cloudflare.ZeroTrustTunnelCloudflared(
       `${name}-tunnel`,
       { accountId: args.accountId, name: settings.name, configSrc: "cloudflare", tunnelSecret: secret.base64 },
-      { parent: this, protect: settings.protect },
+      // Tunnel names are unique in the account: a replacement must delete the old tunnel before creating the new.
+      { parent: this, protect: settings.protect, deleteBeforeReplace: true },
     );
     this.tunnelId = tunnel.id;
     this.cname = tunnel.id.apply(tunnelCnameTarget);
@@ -103,10 +104,8 @@ export class Tunnel extends pulumi.ComponentResource {
       new cloudflare.DnsRecord(
         `${name}-dns-${route.name}`,
         tunnelDnsRecordArgs(route, args.zoneId, this.cname, comment),
-        {
-          parent: this,
-          protect: settings.protect,
-        },
+        // A name holds one CNAME: its replacement (another zone or record type) must delete the old record first.
+        { parent: this, protect: settings.protect, deleteBeforeReplace: true },
       );
     }
     // The provider does not mark the token secret.

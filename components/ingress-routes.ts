@@ -4,7 +4,8 @@
  * Creates, after Istio's CRDs:
  * - the Istio `Gateway` `public` on the ingress gateway with every gateway route's hostname (none when there is no
  *   gateway route), after the gateway's Namespace;
- * - one `VirtualService` per gateway route, in the route's namespace;
+ * - one `VirtualService` per gateway route the stack serves, in the route's namespace (an application stack brings its
+ *   own for a hostname it binds);
  * - for the gateway routes behind Access, a `RequestAuthentication` and a DENY `AuthorizationPolicy` on the gateway
  *   (policies/gateway-access.ts), so a request that did not pass Access is refused there too.
  * Direct routes go from the tunnel straight to their origin and get nothing here.
@@ -17,7 +18,7 @@ import { deferredCustomResource, typedCustomResource } from "../lib/custom-resou
 import { principal } from "../model/identity";
 import type { IngressGateway } from "../model/ingress-gateway";
 import type { AccessCheck } from "../model/access";
-import { gatewayRoutes, protectedRoutes, type Route } from "../model/routes";
+import { gatewayRoutes, protectedRoutes, servedRoutes, type Route } from "../model/routes";
 import { accessDenyPolicy, accessRequestAuthentication } from "../policies/gateway-access";
 
 export interface IngressRoutesArgs {
@@ -43,7 +44,7 @@ export class IngressRoutes extends pulumi.ComponentResource {
         dependsOn: [crds, gatewayNamespace],
       });
     }
-    for (const route of routes) {
+    for (const route of servedRoutes(routes)) {
       typedCustomResource(`${name}-${route.name}`, routeVirtualService(route, gateway), {
         parent: this,
         dependsOn: [crds],

@@ -3,7 +3,9 @@
  *
  * Creates:
  * - mesh enrolment: a NamespacePatch labelling `istio.io/dataplane-mode=ambient` on each configured namespace and
- *   on cloudflared's, after istio-cni and ztunnel (a pod captured before its node agent runs has no network). The
+ *   on cloudflared's, after istio-cni and ztunnel (a pod captured before its node agent runs has no network). Each
+ *   configured namespace is read first: a server-side apply patch would create a namespace that does not exist (a
+ *   typo in config would leave a stray one behind), so a missing one fails the preview instead, naming it. The
  *   gateway namespace stays out (the gateway is an Envoy proxy itself), and so does external-dns', which talks only
  *   to the Kubernetes API and Cloudflare: it gains nothing from the mesh and would need allows of its own;
  * - after Istio's CRDs, the objects `meshPolicyObjects()` builds: STRICT mTLS mesh-wide with config's exceptions,
@@ -53,7 +55,10 @@ export class MeshPolicies extends pulumi.ComponentResource {
         { metadata: { name: namespace, labels: AMBIENT_LABEL } },
         { parent: this, dependsOn: mesh.dataplane },
       );
-    args.istio.meshNamespaces.forEach((ns) => enrol(ns, ns));
+    for (const ns of args.istio.meshNamespaces) {
+      const existing = k8s.core.v1.Namespace.get(`${name}-namespace-${ns}`, ns, { parent: this });
+      enrol(ns, existing.metadata.name);
+    }
     // Keyed by its name like the others (config refuses it in meshNamespaces), so no configured namespace's key
     // can collide with it; the Output makes the patch wait for the Namespace.
     enrol(args.cloudflared.identity.namespace, args.cloudflared.namespace);

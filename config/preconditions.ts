@@ -88,10 +88,10 @@ export function preconditions(config: StackConfig, mintsExternalDnsToken: boolea
   };
   config.istio.meshNamespaces.forEach((ns) => need(ns, `${PROJECT}:istio.meshNamespaces (ambient label)`));
   for (const route of config.routes) {
-    if (route.kind === "gateway") {
+    if (route.kind === "gateway" && route.backend) {
       need(route.namespace, `${route.configKey} (VirtualService${route.mesh ? ", allow" : ""})`);
-    } else if (route.inCluster?.mesh) {
-      need(route.inCluster.namespace, `${route.configKey} (allow)`);
+    } else if (route.backend?.mesh) {
+      need(route.backend.namespace, `${route.configKey} (allow)`);
     }
   }
   config.istio.allow.forEach((rule, i) => need(rule.to.namespace, `${PROJECT}:istio.allow[${i}]`));
@@ -127,7 +127,9 @@ export function preconditions(config: StackConfig, mintsExternalDnsToken: boolea
 export function warnings(config: StackConfig): string[] {
   const out: string[] = [];
   if (!config.tunnel.protect) {
-    out.push(`${PROJECT}:tunnel.protect is false: a destroy or a replacement deletes the tunnel and its DNS records`);
+    out.push(
+      `${PROJECT}:tunnel.protect is false: a destroy deletes the tunnel and its DNS records, and a replacement (another account, zone or tunnel config source) deletes them before it creates the new ones: every public route is down in between`,
+    );
   }
   if (!config.istio.defaultDeny) {
     out.push(`${PROJECT}:istio.defaultDeny is false: every mesh workload accepts any mesh peer`);
@@ -151,7 +153,7 @@ export function warnings(config: StackConfig): string[] {
     const outside =
       route.kind === "gateway"
         ? !route.mesh && route.namespace
-        : route.inCluster && !route.inCluster.mesh && route.inCluster.namespace;
+        : route.backend && !route.backend.mesh && route.backend.namespace;
     if (outside)
       out.push(`${route.configKey} (${route.hostname}) stays outside the mesh in '${outside}': no policy protects it`);
   }

@@ -2,7 +2,7 @@
  * `homecluster:routes` → the normalised route model (model/routes.ts): hostnames resolved against the domain,
  * in-cluster origins recognised, mesh membership decided. Every problem is a config issue naming the route.
  */
-import type { DirectRoute, InClusterOrigin, Route } from "../model/routes";
+import type { DirectRoute, Route, ServiceBackend } from "../model/routes";
 import type { ConfigIssue } from "./issues";
 import { DNS_LABEL, PROJECT, type RouteEntry } from "./schema";
 
@@ -36,7 +36,7 @@ const IN_CLUSTER_HOST = /^([a-z0-9]([a-z0-9-]*[a-z0-9])?)\.([a-z0-9]([a-z0-9-]*[
 const SCHEME_PORTS: Record<string, number> = { http: 80, https: 443, ssh: 22, rdp: 3389, smb: 445 };
 
 /** The in-cluster Service an origin URL names and its port; undefined for anything else. */
-function inClusterService(origin: string): Omit<InClusterOrigin, "mesh"> | undefined {
+function inClusterService(origin: string): Omit<ServiceBackend, "mesh"> | undefined {
   const url = new URL(origin);
   const match = IN_CLUSTER_HOST.exec(url.hostname.toLowerCase());
   if (!match) return undefined;
@@ -137,7 +137,7 @@ function directRoute(
   const mesh = meshMembership(base.configKey, service.namespace, entry.mesh, enrolled);
   if (typeof mesh !== "boolean") return [mesh];
   const targetPort = entry.targetPort !== undefined ? { targetPort: entry.targetPort } : {};
-  return { kind: "direct", ...base, origin: entry.origin, inCluster: { ...service, ...targetPort, mesh } };
+  return { kind: "direct", ...base, origin: entry.origin, backend: { ...service, ...targetPort, mesh } };
 }
 
 /** What routes are resolved against: the zone, the mesh, and the Access policies they may name. */
@@ -198,9 +198,14 @@ export function normaliseRoutes(
       issues.push(mesh);
       return;
     }
-    const { service, namespace, port } = entry;
+    const { namespace } = entry;
+    if (entry.kind === "app") {
+      routes.push({ kind: "gateway", ...base, namespace, mesh });
+      return;
+    }
     const targetPort = entry.targetPort !== undefined ? { targetPort: entry.targetPort } : {};
-    routes.push({ kind: "gateway", ...base, service, namespace, port, ...targetPort, mesh });
+    const backend = { service: entry.service, namespace, port: entry.port, ...targetPort, mesh };
+    routes.push({ kind: "gateway", ...base, namespace, mesh, backend });
   });
   return { routes, issues };
 }

@@ -90,6 +90,12 @@ const ciliumSchema = z
       .default(1)
       .describe("cilium-operator replicas: 1 fits one node, 2 for HA."),
     hubbleUi: z.boolean().default(true).describe("Deploy the Hubble UI next to Hubble Relay (Relay is always on)."),
+    encryption: z
+      .enum(["wireguard", "none"])
+      .default("wireguard")
+      .describe(
+        "Transparent encryption of pod traffic between nodes (WireGuard, Linux 5.6 or newer): cloudflared reaches the gateway in plaintext, Access tokens included, since the gateway takes no mTLS.",
+      ),
     k8sClientRateLimit: z
       .strictObject({
         qps: z.number().int().min(1).default(30).describe("Sustained requests per second."),
@@ -216,6 +222,15 @@ const gatewaySchema = z
       .default("ClusterIP")
       .describe("ClusterIP: reached only through the tunnel; LoadBalancer: also on the LAN."),
     loadBalancerIP: ipAddress.optional().describe("With LoadBalancer: a fixed address inside cilium.lbPool."),
+    replicas: z
+      .number()
+      .int("must be a whole number")
+      .min(1, "must be at least 1")
+      .max(10, "must be at most 10")
+      .default(2)
+      .describe(
+        "Gateway pods, spread over nodes, with a PodDisruptionBudget keeping one through a drain when there are 2 or more.",
+      ),
   })
   .prefault({})
   .describe("The Istio ingress gateway.");
@@ -321,6 +336,18 @@ const gatewayRouteSchema = z.strictObject({
   access: routeAccess,
 });
 
+/**
+ * A public hostname through the gateway that an application stack serves: the stack routes it through the tunnel and
+ * lets only `namespace` bind it on the Gateway; the app stack brings the VirtualService and the allow.
+ */
+const appRouteSchema = z.strictObject({
+  kind: z.literal("app"),
+  host: routeHost,
+  namespace: k8sName.describe("The namespace whose VirtualServices (an application stack's) may bind the hostname."),
+  mesh: routeMesh,
+  access: routeAccess,
+});
+
 /** A public hostname the tunnel sends straight to an origin, bypassing the gateway. */
 const directRouteSchema = z.strictObject({
   kind: z.literal("direct"),
@@ -339,17 +366,23 @@ const directRouteSchema = z.strictObject({
     .describe("A non-HTTP origin (ssh, rdp, tcp, smb) needs `access` or, to publish it to anyone, `public: true`."),
 });
 
+/** The fields that make a route one the stack serves through the gateway. */
+const SERVED_FIELDS = ["service", "port", "targetPort"];
+
 /**
- * A route is through the gateway, or direct when it names an `origin`. The shape is chosen first, so a misspelt or
- * mistyped field is reported by name rather than as "matches neither shape".
+ * A route is direct when it names an `origin`, served through the gateway when it names a Service, and bound by an
+ * application stack otherwise. The shape is chosen first, so a misspelt or mistyped field is reported by name rather
+ * than as "matches neither shape".
  */
 const routeSchema = z.preprocess(
-  (value) =>
-    typeof value === "object" && value !== null && !Array.isArray(value)
-      ? { ...value, kind: "origin" in value ? "direct" : "gateway" }
-      : value,
-  z.discriminatedUnion("kind", [gatewayRouteSchema, directRouteSchema], {
-    error: "must be { host, service, namespace, port } (through the gateway) or { host, origin } (direct)",
+  (value) => {
+    if (typeof value !== "object" || value === null || Array.isArray(value)) return value;
+    const kind = "origin" in value ? "direct" : SERVED_FIELDS.some((field) => field in value) ? "gateway" : "app";
+    return { ...value, kind };
+  },
+  z.discriminatedUnion("kind", [gatewayRouteSchema, appRouteSchema, directRouteSchema], {
+    error:
+      "must be { host, service, namespace, port } (through the gateway), { host, namespace } (bound by an application stack) or { host, origin } (direct)",
   }),
 );
 

@@ -10,7 +10,7 @@ import type { MeshAllow, MtlsException } from "../config/schema";
 import { SECURITY_API, type AuthorizationPolicy, type AuthorizationRule } from "../crds/istio-io";
 import { principal, type WorkloadIdentity } from "../model/identity";
 import type { IngressGateway } from "../model/ingress-gateway";
-import type { DirectRoute, GatewayRoute, InClusterOrigin } from "../model/routes";
+import { workloadPort, type DirectRoute, type ServedRoute, type ServiceBackend } from "../model/routes";
 
 function allowPolicy(
   name: string,
@@ -58,9 +58,9 @@ export function gatewayIngressAllow(gateway: IngressGateway): AuthorizationPolic
  * HBONE to ambient pods, so its identity is verified), to the route's workload port. ztunnel cannot select the
  * Service, so the allow covers that port on every workload of the namespace.
  */
-export function gatewayToRouteAllow(route: GatewayRoute, gateway: WorkloadIdentity): AuthorizationPolicy {
+export function gatewayToRouteAllow(route: ServedRoute, gateway: WorkloadIdentity): AuthorizationPolicy {
   return allowPolicy(`allow-gateway-to-${route.name}`, route.namespace, [
-    { from: [{ source: { principals: [principal(gateway)] } }], to: toPorts([route.targetPort ?? route.port]) },
+    { from: [{ source: { principals: [principal(gateway)] } }], to: toPorts([workloadPort(route.backend)]) },
   ]);
 }
 
@@ -94,10 +94,10 @@ export function plaintextAllow(exception: MtlsException, index: number): Authori
  */
 export function cloudflaredToOriginAllow(
   route: DirectRoute,
-  origin: InClusterOrigin,
+  origin: ServiceBackend,
   cloudflared: WorkloadIdentity,
 ): AuthorizationPolicy {
   return allowPolicy(`allow-cloudflared-to-${route.name}`, origin.namespace, [
-    { from: [{ source: { principals: [principal(cloudflared)] } }], to: toPorts([origin.targetPort ?? origin.port]) },
+    { from: [{ source: { principals: [principal(cloudflared)] } }], to: toPorts([workloadPort(origin)]) },
   ]);
 }

@@ -38,25 +38,20 @@ interface MeshPolicyObject {
 
 /**
  * The allow that lets a route's traffic reach its backend: from the gateway to a gateway route's Service, or from
- * cloudflared to an in-cluster direct origin. None for a route outside the mesh (`mesh: false`) or an origin outside
- * the cluster: only enrolled namespaces enforce policies.
+ * cloudflared to an in-cluster direct origin. None for a route outside the mesh (`mesh: false`), an origin outside
+ * the cluster (only enrolled namespaces enforce policies), or a hostname an application stack serves (its allow is
+ * its own).
  */
 export function routeAllow(
   route: Route,
   gateway: WorkloadIdentity,
   cloudflared: WorkloadIdentity,
 ): MeshPolicyObject | undefined {
-  if (route.kind === "gateway") {
-    return route.mesh
-      ? { key: `allow-gateway-to-${route.name}`, object: gatewayToRouteAllow(route, gateway) }
-      : undefined;
-  }
-  return route.inCluster?.mesh
-    ? {
-        key: `allow-cloudflared-to-${route.name}`,
-        object: cloudflaredToOriginAllow(route, route.inCluster, cloudflared),
-      }
-    : undefined;
+  const { backend } = route;
+  if (!backend?.mesh) return undefined;
+  return route.kind === "gateway"
+    ? { key: `allow-gateway-to-${route.name}`, object: gatewayToRouteAllow({ ...route, backend }, gateway) }
+    : { key: `allow-cloudflared-to-${route.name}`, object: cloudflaredToOriginAllow(route, backend, cloudflared) };
 }
 
 /**

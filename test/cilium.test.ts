@@ -38,6 +38,12 @@ describe("ciliumValues", () => {
     expect(v).not.toHaveProperty("bpf-lb-sock-hostns-only");
   });
 
+  it("encrypts pod traffic between nodes with WireGuard by default, Cilium's own ztunnel never", () => {
+    expect(ciliumValues(args()).encryption).toEqual({ enabled: true, type: "wireguard" });
+    expect(ciliumValues(args({ encryption: "none" })).encryption).toEqual({ enabled: false });
+    expect(parsedConfig().cilium.encryption).toBe("wireguard");
+  });
+
   it("enables L2 announcements, raising only the agents' rate limit, without the removed toggles", () => {
     const v = ciliumValues(args({ k8sClientRateLimit: { qps: 40, burst: 80 } }));
     expect(v.l2announcements).toEqual({ enabled: true });

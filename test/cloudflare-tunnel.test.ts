@@ -247,6 +247,14 @@ describe("the Tunnel component with the committed config", () => {
     expect(run().get(TYPES.tunnel, "tunnel-tunnel").protect).toBe(true);
   });
 
+  it("replaces the tunnel and each CNAME by deleting first: a tunnel name and a record's name are taken until then", () => {
+    const replaced = [run().get(TYPES.tunnel, "tunnel-tunnel"), ...run().all(TYPES.dnsRecord)];
+    expect(replaced.map((r) => [r.name, r.deleteBeforeReplace])).toEqual(replaced.map((r) => [r.name, true]));
+    // Nothing else is: the configuration is updated in place, the Kubernetes side creates before it deletes.
+    const others = run().resources.filter((r) => r.custom && !replaced.includes(r) && r.deleteBeforeReplace);
+    expect(others.map((r) => r.name)).toEqual([]);
+  });
+
   it("reads the token for this tunnel and keeps it, as a secret, only in the cloudflared namespace's Secret", () => {
     const call = run().calls.find((c) => c.token.endsWith(":getZeroTrustTunnelCloudflaredToken"));
     expect(call?.inputs).toEqual({ accountId: "0123456789abcdef0123456789abcdef", tunnelId: TUNNEL_ID });

@@ -56,17 +56,22 @@ describe("the committed config", () => {
   });
 
   it("normalises routes: relative, apex, direct", () => {
+    const backend = (service: string, namespace: string, port: number, targetPort?: number) => ({
+      service,
+      namespace,
+      port,
+      ...(targetPort ? { targetPort } : {}),
+      mesh: true,
+    });
     expect(parse().routes).toEqual([
       {
         kind: "gateway",
         hostname: "grafana.example.com",
         name: "grafana",
         configKey: "homecluster:routes[0]",
-        service: "grafana",
         namespace: "monitoring",
-        port: 80,
-        targetPort: 3000,
         mesh: true,
+        backend: backend("grafana", "monitoring", 80, 3000),
         access: ["admins"],
       },
       {
@@ -74,10 +79,9 @@ describe("the committed config", () => {
         hostname: "jellyfin.example.com",
         name: "jellyfin",
         configKey: "homecluster:routes[1]",
-        service: "jellyfin",
         namespace: "media",
-        port: 8096,
         mesh: true,
+        backend: backend("jellyfin", "media", 8096),
         access: [],
       },
       {
@@ -85,10 +89,9 @@ describe("the committed config", () => {
         hostname: "example.com",
         name: "apex",
         configKey: "homecluster:routes[2]",
-        service: "homepage",
         namespace: "media",
-        port: 3000,
         mesh: true,
+        backend: backend("homepage", "media", 3000),
         access: [],
       },
       {
@@ -97,8 +100,23 @@ describe("the committed config", () => {
         name: "ssh",
         configKey: "homecluster:routes[3]",
         origin: "ssh://bastion.infra.svc.cluster.local:22",
-        inCluster: { service: "bastion", namespace: "infra", port: 22, mesh: true },
+        backend: backend("bastion", "infra", 22),
         access: ["admins"],
+      },
+    ]);
+  });
+
+  it("takes a route without a Service as one an application stack in its namespace binds", () => {
+    const routes = parse({ routes: [{ host: "whoami", namespace: "media" }] }).routes;
+    expect(routes).toEqual([
+      {
+        kind: "gateway",
+        hostname: "whoami.example.com",
+        name: "whoami",
+        configKey: "homecluster:routes[0]",
+        namespace: "media",
+        mesh: true,
+        access: [],
       },
     ]);
   });
@@ -202,7 +220,7 @@ describe("warnings", () => {
       },
     });
     expect(warnings(config)).toEqual([
-      "homecluster:tunnel.protect is false: a destroy or a replacement deletes the tunnel and its DNS records",
+      "homecluster:tunnel.protect is false: a destroy deletes the tunnel and its DNS records, and a replacement (another account, zone or tunnel config source) deletes them before it creates the new ones: every public route is down in between",
       "homecluster:istio.defaultDeny is false: every mesh workload accepts any mesh peer",
       "homecluster:externalDns.proxied is true: records of LAN addresses stop working behind Cloudflare's proxy",
       "homecluster:routes[0] (wiki.example.com) stays outside the mesh in 'legacy': no policy protects it",
@@ -229,10 +247,9 @@ describe("normaliseRoutes", () => {
         hostname: "wiki.example.com",
         name: "wiki",
         configKey: "homecluster:routes[0]",
-        service: "wiki",
         namespace: "legacy",
-        port: 80,
         mesh: false,
+        backend: { service: "wiki", namespace: "legacy", port: 80, mesh: false },
         access: [],
       },
       {
@@ -241,7 +258,7 @@ describe("normaliseRoutes", () => {
         name: "db",
         configKey: "homecluster:routes[1]",
         origin: "tcp://postgres.data.svc:5432",
-        inCluster: { service: "postgres", namespace: "data", port: 5432, targetPort: 15432, mesh: true },
+        backend: { service: "postgres", namespace: "data", port: 5432, targetPort: 15432, mesh: true },
         access: [],
       },
       {
@@ -261,7 +278,7 @@ describe("normaliseRoutes", () => {
       origins.map((origin, i) => ({ kind: "direct" as const, host: `o${i}`, origin, public: true as const })),
       { domain: "example.com", meshNamespaces: ["infra"], accessPolicies: [] },
     );
-    expect(routes.map((r) => (r.kind === "direct" ? r.inCluster : undefined))).toEqual([
+    expect(routes.map((r) => (r.kind === "direct" ? r.backend : undefined))).toEqual([
       { service: "bastion", namespace: "infra", port: 22, mesh: true },
       { service: "web", namespace: "infra", port: 80, mesh: true },
       { service: "web", namespace: "infra", port: 443, mesh: true },
@@ -397,7 +414,7 @@ describe("bad config fails with one message naming the key", () => {
     [
       "a route that is not an object",
       { routes: ["grafana"] },
-      /homecluster:routes\[0\]: must be \{ host, service, namespace, port \} \(through the gateway\) or \{ host, origin \} \(direct\)/,
+      /homecluster:routes\[0\]: must be \{ host, service, namespace, port \} \(through the gateway\), \{ host, namespace \} \(bound by an application stack\) or \{ host, origin \} \(direct\)/,
     ],
     [
       "a route namespace that is not a Kubernetes name",

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { publicGateway, publicGatewayRef, routeVirtualService } from "../builders/ingress-objects";
-import { gatewayRoutes } from "../model/routes";
+import { gatewayRoutes, servedRoutes } from "../model/routes";
 import { gateway, gatewayRoute, normalised, parsedConfig } from "./support/fixtures";
 import { runProgram, runProgramError, sharedRun, stackConfig, TYPES } from "./support/harness";
 
@@ -18,7 +18,11 @@ describe("ingress object builders", () => {
       spec: {
         selector: { app: "istio-ingress", istio: "ingressgateway" },
         servers: [
-          { port: { number: 80, name: "http", protocol: "HTTP" }, hosts: ["grafana.example.com", "*.example.com"] },
+          {
+            port: { number: 80, name: "http", protocol: "HTTP" },
+            // Each hostname only for VirtualServices of its route's namespace.
+            hosts: ["monitoring/grafana.example.com", "web/*.example.com"],
+          },
         ],
       },
     });
@@ -49,8 +53,8 @@ describe("the IngressRoutes component with the committed config", () => {
       run()
         .all(TYPES.virtualService)
         .map((r) => r.name),
-    ).toEqual(routes.map((r) => `routes-${r.name}`));
-    for (const route of routes) {
+    ).toEqual(servedRoutes(routes).map((r) => `routes-${r.name}`));
+    for (const route of servedRoutes(routes)) {
       expect(run().get(TYPES.virtualService, `routes-${route.name}`).inputs).toEqual(
         routeVirtualService(route, gateway),
       );
@@ -79,7 +83,7 @@ describe("adding a public app is one line in routes", () => {
     const books = normalised([
       { kind: "gateway", host: "books", service: "calibre", namespace: "media", port: 8083 },
     ])[0]!;
-    expect(run.get(TYPES.gateway, "routes-gateway").inputs.spec.servers[0].hosts).toContain("books.example.com");
+    expect(run.get(TYPES.gateway, "routes-gateway").inputs.spec.servers[0].hosts).toContain("media/books.example.com");
     expect(run.get(TYPES.virtualService, "routes-books").inputs).toEqual(routeVirtualService(books as never, gateway));
     expect(run.get(TYPES.tunnelConfig, "tunnel-config").inputs.config.ingresses).toContainEqual({
       hostname: "books.example.com",
@@ -99,6 +103,27 @@ describe("adding a public app is one line in routes", () => {
     const run = await runProgram({ config: { routes: [...routes, wiki] } });
     expect(run.get(TYPES.virtualService, "routes-wiki").inputs.metadata.namespace).toBe("legacy");
     expect(run.all(TYPES.authorizationPolicy).filter((p) => p.inputs.metadata.namespace === "legacy")).toEqual([]);
+  });
+
+  it("served by an application stack ({ host, namespace }), gets the tunnel rule, the CNAME and a Gateway host only that namespace may bind", async () => {
+    const run = await runProgram({ config: { routes: [...routes, { host: "whoami", namespace: "media" }] } });
+    expect(run.get(TYPES.gateway, "routes-gateway").inputs.spec.servers[0].hosts).toEqual([
+      "monitoring/grafana.example.com",
+      "media/jellyfin.example.com",
+      "media/example.com",
+      "media/whoami.example.com",
+    ]);
+    expect(run.get(TYPES.tunnelConfig, "tunnel-config").inputs.config.ingresses).toContainEqual({
+      hostname: "whoami.example.com",
+      service: "http://istio-ingress.istio-ingress.svc.cluster.local:80",
+    });
+    expect(run.get(TYPES.dnsRecord, "tunnel-dns-whoami").inputs).toMatchObject({
+      name: "whoami.example.com",
+      proxied: true,
+    });
+    // The application stack brings its VirtualService and its allow.
+    expect(run.all(TYPES.virtualService).map((r) => r.name)).not.toContain("routes-whoami");
+    expect(run.all(TYPES.authorizationPolicy).map((r) => r.name)).not.toContain("mesh-allow-gateway-to-whoami");
   });
 
   it("with only direct routes, creates no Gateway and no VirtualService", async () => {

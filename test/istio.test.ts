@@ -3,10 +3,23 @@ import { istioValues } from "../builders/istio-values";
 import { gateway, parsedConfig } from "./support/fixtures";
 import { sharedRun, TYPES } from "./support/harness";
 
-const GATEWAY_PORTS = [
-  { name: "status-port", port: 15021, protocol: "TCP", targetPort: 15021 },
-  { name: "http2", port: 80, protocol: "TCP", targetPort: 80 },
-];
+// Plain HTTP only: neither the status port 15021 nor 443 on a Service a LoadBalancer puts on the LAN.
+const GATEWAY_PORTS = [{ name: "http2", port: 80, protocol: "TCP", targetPort: 80 }];
+const SELECTOR = { app: "istio-ingress", istio: "ingressgateway" };
+/** Two pods by default, softly spread over nodes, and a budget that keeps one through a drain. */
+const availability = (replicas: number) => ({
+  autoscaling: { enabled: false },
+  replicaCount: replicas,
+  podDisruptionBudget: { minAvailable: 1 },
+  topologySpreadConstraints: [
+    {
+      maxSkew: 1,
+      topologyKey: "kubernetes.io/hostname",
+      whenUnsatisfiable: "ScheduleAnyway",
+      labelSelector: { matchLabels: SELECTOR },
+    },
+  ],
+});
 /** The istio section as config parses it: the defaults (ClusterIP gateway) plus `overrides`. */
 const istio = (overrides: Record<string, unknown> = {}) =>
   parsedConfig({ istio: { meshNamespaces: ["monitoring", "media", "infra"], ...overrides } }).istio;
@@ -24,9 +37,16 @@ describe("istioValues", () => {
 
   it("makes the gateway a ClusterIP Service with its pod labels pinned and only the ports in use", () => {
     expect(istioValues(istio(), gateway).gateway).toEqual({
-      labels: { app: "istio-ingress", istio: "ingressgateway" },
+      labels: SELECTOR,
       service: { type: "ClusterIP", ports: GATEWAY_PORTS },
+      ...availability(2),
     });
+  });
+
+  it("runs the configured number of gateway pods instead of the chart's one-pod autoscaler", () => {
+    expect(istioValues(istio({ gateway: { replicas: 3 } }), gateway).gateway).toMatchObject(availability(3));
+    // One pod: the chart renders no budget (it would block every drain), and the soft spread still schedules.
+    expect(istioValues(istio({ gateway: { replicas: 1 } }), gateway).gateway).toMatchObject(availability(1));
   });
 
   it("makes it a LoadBalancer with the address through Cilium LB IPAM's annotation, not spec.loadBalancerIP", () => {

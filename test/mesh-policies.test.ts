@@ -156,7 +156,7 @@ describe("authorization builders", () => {
 describe("cloudflared's allow to a direct origin", () => {
   it("lets cloudflared's identity reach an in-cluster origin's port", () => {
     const ssh = directRoute("ssh", "ssh://bastion.infra.svc.cluster.local:22");
-    expect(cloudflaredToOriginAllow(ssh, ssh.inCluster!, cloudflared)).toEqual({
+    expect(cloudflaredToOriginAllow(ssh, ssh.backend!, cloudflared)).toEqual({
       apiVersion: "security.istio.io/v1",
       kind: "AuthorizationPolicy",
       metadata: { name: "allow-cloudflared-to-ssh", namespace: "infra" },
@@ -171,7 +171,7 @@ describe("cloudflared's allow to a direct origin", () => {
 
   it("matches the container port when the route gives targetPort", () => {
     const db = directRoute("db", "tcp://postgres.data.svc:5432", 15432);
-    expect(cloudflaredToOriginAllow(db, db.inCluster!, cloudflared).spec.rules).toEqual([
+    expect(cloudflaredToOriginAllow(db, db.backend!, cloudflared).spec.rules).toEqual([
       { from: [{ source: { principals: [CLOUDFLARED_PRINCIPAL] } }], to: [{ operation: { ports: ["15432"] } }] },
     ]);
   });
@@ -333,6 +333,13 @@ describe("the MeshPolicies component with the committed config", () => {
     for (const patch of patches) {
       expect(run().dependsOn(patch, run().get(TYPES.release, "istio-cni"))).toBe(true);
       expect(run().dependsOn(patch, run().get(TYPES.release, "istio-ztunnel"))).toBe(true);
+    }
+    // A configured namespace's patch takes its name from a read of that namespace: a server-side apply patch would
+    // create a namespace that does not exist, the read fails the preview instead.
+    for (const ns of ["monitoring", "media", "infra"]) {
+      const existing = run().get(TYPES.namespace, `mesh-namespace-${ns}`);
+      expect(existing.read).toEqual({ id: ns });
+      expect(run().dependsOn(run().get(TYPES.namespacePatch, `mesh-enrol-${ns}`), existing)).toBe(true);
     }
     // cloudflared's patch takes the name from the tunnel's Namespace, so it waits for it.
     const cloudflaredPatch = run().get(TYPES.namespacePatch, "mesh-enrol-cloudflared");

@@ -147,7 +147,9 @@ describe("npm run plan -- --diff", () => {
     expect(lines).toContain("  + VirtualService routes-books  (homecluster:mesh:IngressRoutes routes)");
     expect(lines).toContain("  ~ Release cilium-release  (homecluster:networking:Cilium cilium)");
     expect(lines).toContain("      values.hubble.ui.enabled: true → false");
-    expect(result.stdout).toContain('      spec.servers[0].hosts[0]: "grafana.example.com" → "jellyfin.example.com"');
+    expect(result.stdout).toContain(
+      '      spec.servers[0].hosts[0]: "monitoring/grafana.example.com" → "media/jellyfin.example.com"',
+    );
     // --out writes the head's files beside the diff (one run in the pull-request workflow).
     expect(JSON.parse(fs.readFileSync(path.join(out, "plan.json"), "utf8")).routes[0].hostname).toBe(
       "jellyfin.example.com",

@@ -7,7 +7,7 @@ import { parseConfig, type StackConfig } from "../../config/load";
 import { normaliseRoutes } from "../../config/routes";
 import type { RouteEntry } from "../../config/schema";
 import { ingressGateway } from "../../model/ingress-gateway";
-import type { DirectRoute, GatewayRoute, Route } from "../../model/routes";
+import type { DirectRoute, Route, ServedRoute } from "../../model/routes";
 import { stackConfig, STACK, type ConfigValues } from "./harness";
 
 export const gateway = ingressGateway("istio-ingress");
@@ -26,7 +26,7 @@ export function parsedConfig(overrides: ConfigValues = {}): StackConfig {
 export function normalised(entries: RouteEntry[]): Route[] {
   const namespaces = entries.flatMap((entry) => {
     if (entry.mesh === false) return [];
-    if (entry.kind === "gateway") return [entry.namespace];
+    if (entry.kind !== "direct") return [entry.namespace];
     const host = /^[a-z+]+:\/\/[^.]+\.([^.:/]+)\.svc/.exec(entry.origin);
     return host ? [host[1]!] : [];
   });
@@ -41,10 +41,10 @@ export function normalised(entries: RouteEntry[]): Route[] {
 }
 
 /** A gateway route `<host>.example.com` → `<service>.<namespace>:<port>`, in the mesh. */
-export function gatewayRoute(host: string, namespace: string, port: number, targetPort?: number): GatewayRoute {
+export function gatewayRoute(host: string, namespace: string, port: number, targetPort?: number): ServedRoute {
   return normalised([
     { kind: "gateway", host, service: host.startsWith("*") ? "fallback" : host, namespace, port, targetPort },
-  ])[0] as GatewayRoute;
+  ])[0] as ServedRoute;
 }
 
 /** A public direct route `<host>.example.com` → `origin` (an in-cluster origin's namespace in the mesh). */

@@ -42,6 +42,10 @@ export interface RecordedResource {
   parent: string | undefined;
   provider: string | undefined;
   protect: boolean;
+  /** Replaced by deleting it first (`deleteBeforeReplace`). */
+  deleteBeforeReplace: boolean;
+  /** Read from the provider (`Resource.get`), not created: `id` names what is read. */
+  read?: { id: string };
   /** URNs this resource depends on (explicit `dependsOn` and the resources its input Outputs came from). */
   dependencies: string[];
   /** Inputs as sent, secrets still wrapped: use `unwrap` to read values and `isSecretAt` to check them. */
@@ -87,7 +91,12 @@ export function redact(value: unknown, replacement = "[secret]"): unknown {
 }
 
 /** Mock state a provider would compute for the resources whose outputs the program reads. */
-function mockState(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
+function mockState(args: pulumi.runtime.MockResourceArgs): Record<string, unknown> {
+  const { type, name, inputs } = args;
+  // A read (`Namespace.get`): the object exists, under the name it was asked for.
+  if (args.id !== undefined && args.id !== "" && type.startsWith("kubernetes:")) {
+    return { metadata: { name: args.id } };
+  }
   switch (type) {
     case "random:index/randomBytes:RandomBytes":
       return { ...inputs, base64: Buffer.from(`random-${name}`).toString("base64"), hex: "72616e646f6d" };
@@ -135,7 +144,7 @@ export async function setBareMocks(stack: string, registered: pulumi.runtime.Moc
     {
       newResource: (args) => {
         registered.push(args);
-        return { id: `${args.name}-id`, state: mockState(args.type, args.name, args.inputs) };
+        return { id: `${args.name}-id`, state: mockState(args) };
       },
       call: (args) => mockCall(args.token, args.inputs),
     },
@@ -185,18 +194,42 @@ export async function runUnderMocks(options: MockRunOptions): Promise<MockRun> {
       parent: parent || undefined,
       provider: request.getProvider() || undefined,
       protect: Boolean(request.getProtect?.()),
+      deleteBeforeReplace: Boolean(request.getDeletebeforereplace?.()),
       dependencies: request.getDependenciesList(),
       rawInputs,
       inputs: unwrap(rawInputs),
     });
     return register.call(this, request, callback);
   };
+  const read = monitor.__homeclusterOriginalRead ?? monitor.readResource;
+  monitor.__homeclusterOriginalRead = read;
+  monitor.readResource = async function (this: any, request: any, callback: any) {
+    const parent: string = request.getParent();
+    const type: string = request.getType();
+    const name: string = request.getName();
+    const rawInputs = pulumi.runtime.deserializeProperties(request.getProperties()) as Record<string, unknown>;
+    resources.push({
+      type,
+      name,
+      urn: this.newUrn(parent, type, name),
+      custom: true,
+      parent: parent || undefined,
+      provider: request.getProvider() || undefined,
+      protect: false,
+      deleteBeforeReplace: false,
+      read: { id: request.getId() },
+      dependencies: request.getDependenciesList(),
+      rawInputs,
+      inputs: unwrap(rawInputs),
+    });
+    return read.call(this, request, callback);
+  };
 
   await pulumi.runtime.setMocks(
     {
       newResource: (args) => {
         if (args.type !== "pulumi:pulumi:StackReference") {
-          return { id: `${args.name}-id`, state: mockState(args.type, args.name, args.inputs) };
+          return { id: args.id || `${args.name}-id`, state: mockState(args) };
         }
         const outputs = options.stackReferences?.[args.name];
         if (!outputs) throw new Error(`no outputs mocked for the stack reference ${args.name}`);
