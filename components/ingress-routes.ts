@@ -66,7 +66,7 @@ export class IngressRoutes extends pulumi.ComponentResource {
       deferredCustomResource(
         `${name}-access-deny`,
         { apiVersion: SECURITY_API, kind: "AuthorizationPolicy" },
-        hosts.apply((h) => accessDenyPolicy(gateway, h)),
+        pulumi.all([teamDomain, hosts]).apply(([team, h]) => accessDenyPolicy(gateway, team, h)),
         afterGateway,
       );
     }

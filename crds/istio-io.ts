@@ -30,7 +30,10 @@ interface AuthorizationSource {
   principals?: string[];
   notPrincipals?: string[];
   namespaces?: string[];
-  /** JWT identities, `<iss>/<sub>`; `*` means any valid token (HTTP only: the gateway, a waypoint). */
+  /**
+   * JWT identities, `<iss>/<sub>`; `*` means issuer and subject both non-empty, which a token with an empty `sub`
+   * (a Cloudflare Access service token's) never has (HTTP only: the gateway, a waypoint).
+   */
   notRequestPrincipals?: string[];
 }
 
@@ -42,7 +45,7 @@ interface AuthorizationOperation {
 }
 
 interface AuthorizationCondition {
-  /** An Istio attribute, such as `request.auth.audiences`. */
+  /** An Istio attribute, such as `request.auth.audiences` or `request.auth.claims[iss]`. */
   key: string;
   values?: string[];
   notValues?: string[];

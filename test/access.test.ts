@@ -7,6 +7,8 @@ import { tunnelIngressRules } from "../builders/tunnel-config";
 import { accessDenyPolicy, accessRequestAuthentication } from "../policies/gateway-access";
 import { directRoute, gateway, gatewayRoute, normalised, parsedConfig } from "./support/fixtures";
 import { runProgram, sharedRun, stackConfig, TYPES } from "./support/harness";
+import type { AuthorizationPolicy, RequestAuthentication } from "../crds/istio-io";
+import { decide, type HttpRequest, type Jwt } from "./support/istio-authz";
 import { MOCK_TEAM_DOMAIN, mockAud, setBareMocks } from "./support/mock-runtime";
 
 const ACCOUNT = "0123456789abcdef0123456789abcdef";
@@ -104,7 +106,7 @@ describe("Access builders", () => {
       { hostname: "grafana.example.com", aud: "aud-1" },
       { hostname: "nas.example.com", aud: "aud-2" },
     ];
-    expect(accessDenyPolicy(gateway, hosts)).toEqual({
+    expect(accessDenyPolicy(gateway, "home.cloudflareaccess.com", hosts)).toEqual({
       apiVersion: "security.istio.io/v1",
       kind: "AuthorizationPolicy",
       metadata: { name: "require-cloudflare-access", namespace: "istio-ingress" },
@@ -113,7 +115,6 @@ describe("Access builders", () => {
         action: "DENY",
         rules: [
           {
-            from: [{ source: { notRequestPrincipals: ["*"] } }],
             to: [
               {
                 operation: {
@@ -121,6 +122,7 @@ describe("Access builders", () => {
                 },
               },
             ],
+            when: [{ key: "request.auth.claims[iss]", notValues: ["https://home.cloudflareaccess.com"] }],
           },
           {
             to: [{ operation: { hosts: ["grafana.example.com", "grafana.example.com:*"] } }],
@@ -197,7 +199,7 @@ describe("the Access component with the committed config (grafana and ssh behind
     const jwt = run().get(REQUEST_AUTHENTICATION, "routes-access-jwt");
     expect(jwt.inputs).toEqual(accessRequestAuthentication(gateway, MOCK_TEAM_DOMAIN, hosts));
     const deny = run().get(TYPES.authorizationPolicy, "routes-access-deny");
-    expect(deny.inputs).toEqual(accessDenyPolicy(gateway, hosts));
+    expect(deny.inputs).toEqual(accessDenyPolicy(gateway, MOCK_TEAM_DOMAIN, hosts));
     for (const object of [jwt, deny]) {
       expect(run().dependsOn(object, run().get(TYPES.release, "istio-base"))).toBe(true);
       expect(run().dependsOn(object, run().get(TYPES.namespace, "istio-gateway-namespace"))).toBe(true);
@@ -214,6 +216,83 @@ describe("the Access component with the committed config (grafana and ssh behind
       ["ssh.example.com", { access: { required: true, teamName: "homecluster", audTags: [aud("ssh")] } }],
       [undefined, undefined],
     ]);
+  });
+});
+
+describe("what the gateway lets through to a protected host, by Istio's rules (support/istio-authz.ts)", () => {
+  // admins lets in a person and a service token; grafana is protected by it, jellyfin is public.
+  const run = sharedRun({
+    config: {
+      access: { policies: { admins: { emails: ["admin@example.com"], serviceTokens: ["ci-token-id"] } } },
+    },
+  });
+  const ISSUER = `https://${MOCK_TEAM_DOMAIN}`;
+  const GRAFANA = mockAud("access-app-grafana");
+  /** The policies that apply to the gateway's pods: its namespace's that select them, and the root namespace's. */
+  const atGateway = () => {
+    const selects = (spec: { selector?: { matchLabels: Record<string, string> } }) =>
+      Object.entries(spec.selector?.matchLabels ?? {}).every(([k, v]) => gateway.selector[k] === v);
+    const objects = [...run().all(TYPES.authorizationPolicy), ...run().all(REQUEST_AUTHENTICATION)]
+      .map((r) => r.inputs)
+      .filter(
+        (o) =>
+          (o.metadata.namespace === gateway.namespace && selects(o.spec)) ||
+          (o.metadata.namespace === "istio-system" && o.spec.selector === undefined),
+      );
+    return {
+      authentication: objects.filter((o): o is RequestAuthentication => o.kind === "RequestAuthentication"),
+      policies: objects.filter((o): o is AuthorizationPolicy => o.kind === "AuthorizationPolicy"),
+    };
+  };
+  const person: Jwt = { iss: ISSUER, sub: "7335d417-61da-459d-899c-0a01c76a2f94", aud: [GRAFANA] };
+  // Cloudflare's application token for a service token: `sub` is the empty string.
+  const serviceToken: Jwt = { iss: ISSUER, sub: "", aud: [GRAFANA] };
+
+  it.each<[string, number, HttpRequest]>([
+    ["a person's token", 200, { host: "grafana.example.com", port: 80, jwt: person }],
+    ["a service token's token (empty sub)", 200, { host: "grafana.example.com", port: 80, jwt: serviceToken }],
+    ["no token", 403, { host: "grafana.example.com", port: 80 }],
+    ["no token, the Host with a port", 403, { host: "grafana.example.com:80", port: 80 }],
+    ["no token, the Host in upper case", 403, { host: "GRAFANA.Example.com", port: 80 }],
+    [
+      "a token of the stack's other application (ssh)",
+      403,
+      { host: "grafana.example.com", port: 80, jwt: { ...person, aud: [mockAud("access-app-ssh")] } },
+    ],
+    [
+      "a token of an application outside the stack",
+      403,
+      { host: "grafana.example.com", port: 80, jwt: { ...person, aud: ["f".repeat(64)] } },
+    ],
+    [
+      "a token from another team",
+      401,
+      { host: "grafana.example.com", port: 80, jwt: { ...person, iss: "https://other.cloudflareaccess.com" } },
+    ],
+    ["a public host, no token", 200, { host: "jellyfin.example.com", port: 80 }],
+    ["a public host, any port in the Host", 200, { host: "jellyfin.example.com:8080", port: 80 }],
+  ])("%s → %i", (_name, expected, request) => {
+    const { authentication, policies } = atGateway();
+    expect(authentication).toHaveLength(1);
+    expect(decide(request, authentication, policies)).toBe(expected);
+  });
+
+  it("would refuse the service token with a rule on request principals, which need a non-empty sub", () => {
+    const { authentication } = atGateway();
+    const onPrincipals: AuthorizationPolicy = {
+      apiVersion: "security.istio.io/v1",
+      kind: "AuthorizationPolicy",
+      metadata: { name: "require-principal", namespace: "istio-ingress" },
+      spec: { action: "DENY", rules: [{ from: [{ source: { notRequestPrincipals: ["*"] } }] }] },
+    };
+    const request = { host: "grafana.example.com", port: 80 };
+    expect(decide({ ...request, jwt: serviceToken }, authentication, [onPrincipals])).toBe(403);
+    expect(decide({ ...request, jwt: person }, authentication, [onPrincipals])).toBe(200);
+  });
+
+  it("lets no request through another port of the gateway's pods", () => {
+    const { authentication, policies } = atGateway();
+    expect(decide({ host: "jellyfin.example.com", port: 15021 }, authentication, policies)).toBe(403);
   });
 });
 
