@@ -9,7 +9,7 @@
  * No secret is part of the contract: tokens stay inside this stack and the cluster. It imports only pure types, so
  * a consumer needs nothing else of this project.
  */
-import type { CiliumPoolBlock } from "./crds/cilium-io";
+import type { LbPoolBlock } from "./crds/cilium-io";
 import type { Versions } from "./versions";
 
 export interface HomeclusterOutputs {
@@ -43,7 +43,7 @@ export interface HomeclusterOutputs {
   /** Namespaces enrolled in the ambient mesh (`istio.io/dataplane-mode=ambient`). */
   meshNamespaces: string[];
   /** Cilium LB IPAM pool blocks. */
-  lbPools: CiliumPoolBlock[];
+  lbPools: LbPoolBlock[];
   /** The pinned versions this stack runs. */
   versions: Versions;
   /** DNS ownership: external-dns' TXT owner id, and the label that keeps external-dns off tunnel objects. */

@@ -15,7 +15,7 @@ import { MeshPolicies } from "./components/mesh-policies";
 import { loadConfig } from "./config/load";
 import type { HomeclusterOutputs } from "./contract";
 
-const config = loadConfig();
+const { config, secrets } = loadConfig();
 
 const k8sProvider = new k8s.Provider("k8s", {
   context: config.kubeContext,
@@ -23,7 +23,7 @@ const k8sProvider = new k8s.Provider("k8s", {
   ...(config.kubeconfig ? { kubeconfig: pulumi.secret(config.kubeconfig) } : {}),
   enableServerSideApply: true,
 });
-const cloudflareProvider = new cloudflare.Provider("cloudflare", { apiToken: config.cloudflareApiToken });
+const cloudflareProvider = new cloudflare.Provider("cloudflare", { apiToken: secrets.cloudflareApiToken });
 const inCluster = { providers: [k8sProvider] };
 const inClusterAndCloudflare = { providers: [cloudflareProvider, k8sProvider] };
 
@@ -39,7 +39,7 @@ const cilium = new Cilium(
 );
 const istio = new IstioAmbient(
   "istio",
-  { istio: config.istio, version: config.versions.istio, cilium: cilium.release },
+  { istio: config.istio, namespaces: config.namespaces, version: config.versions.istio, cilium: cilium.release },
   inCluster,
 );
 const zeroTrust = new Access(
@@ -56,6 +56,7 @@ const tunnel = new Tunnel(
   "tunnel",
   {
     tunnel: config.tunnel,
+    namespace: config.namespaces.cloudflared,
     accountId: config.cloudflareAccountId,
     zoneId: config.cloudflareZoneId,
     routes: config.routes,
@@ -63,7 +64,7 @@ const tunnel = new Tunnel(
     version: config.versions.cloudflared,
     owner: config.owner,
     cilium: cilium.release,
-    access: zeroTrust.check,
+    access: zeroTrust.guard,
   },
   inClusterAndCloudflare,
 );
@@ -72,15 +73,16 @@ const mesh = new MeshPolicies(
   { istio: config.istio, routes: config.routes, mesh: istio, cloudflared: tunnel.cloudflared, cilium: cilium.release },
   inCluster,
 );
-const ingress = new IngressRoutes("routes", { routes: config.routes, mesh: istio, access: zeroTrust.check }, inCluster);
+const ingress = new IngressRoutes("routes", { routes: config.routes, mesh: istio, access: zeroTrust.guard }, inCluster);
 const externalDns = new ExternalDns(
   "external-dns",
   {
     externalDns: config.externalDns,
+    namespace: config.namespaces.externalDns,
     domain: config.domain,
     zoneId: config.cloudflareZoneId,
     version: config.versions.externalDns,
-    apiToken: config.externalDnsApiToken,
+    apiToken: secrets.externalDnsApiToken,
     cilium: cilium.release,
     istioCrds: istio.crds,
   },
@@ -92,12 +94,12 @@ type Exported<K extends keyof HomeclusterOutputs> = pulumi.Output<HomeclusterOut
 export const domain: Exported<"domain"> = pulumi.output(config.domain);
 export const zoneId: Exported<"zoneId"> = pulumi.output(config.cloudflareZoneId);
 export const tunnelId: Exported<"tunnelId"> = tunnel.tunnelId;
-export const tunnelCname: Exported<"tunnelCname"> = tunnel.cname;
-export const publicHostnames: Exported<"publicHostnames"> = pulumi.output(tunnel.hostnames);
+export const tunnelCname: Exported<"tunnelCname"> = tunnel.tunnelCname;
+export const publicHostnames: Exported<"publicHostnames"> = pulumi.output(tunnel.publicHostnames);
 export const routes: Exported<"routes"> = pulumi.output(tunnel.routes);
 export const ingressGateway: Exported<"ingressGateway"> = pulumi.output(ingress.ingressGateway);
 export const meshNamespaces: Exported<"meshNamespaces"> = mesh.meshNamespaces;
-export const lbPools: Exported<"lbPools"> = cilium.lbPoolBlocks;
+export const lbPools: Exported<"lbPools"> = cilium.lbPools;
 export const versions: Exported<"versions"> = pulumi.output(config.versions);
-export const dns: Exported<"dns"> = pulumi.output(externalDns.ownership);
-export const access: Exported<"access"> = zeroTrust.summary;
+export const dns: Exported<"dns"> = pulumi.output(externalDns.dns);
+export const access: Exported<"access"> = zeroTrust.access;

@@ -18,6 +18,19 @@ export type Versions = typeof defaultVersions;
 
 const ISTIO_REPO = "https://istio-release.storage.googleapis.com/charts";
 
+/** A workload a chart renders: its kind, its name and its pods' selector, as doctor looks for it. */
+export interface ChartWorkload {
+  kind: "Deployment" | "DaemonSet";
+  name: string;
+  selector: Record<string, string>;
+}
+
+/** A release of a chart as the workloads it renders depend on it: its name and the stack's values. */
+interface ReleaseOf {
+  name: string;
+  values: Record<string, unknown>;
+}
+
 /** A chart, its repository and the name of its release. */
 export interface Chart {
   chart: string;
@@ -26,27 +39,115 @@ export interface Chart {
   releaseName: string;
   /** Where it is installed, unless config decides. */
   namespace?: string;
+  /**
+   * The Deployments and DaemonSets the chart renders for that release (in its namespace): declared here once, used
+   * by doctor, and verified against the real rendered chart by the conformance tier (`npm run test:conformance`).
+   */
+  workloads(release: ReleaseOf): ChartWorkload[];
 }
+
+/** A nested value (`hubble.relay.enabled`) of a release's values. */
+function value(release: ReleaseOf, dotted: string): unknown {
+  return dotted
+    .split(".")
+    .reduce<unknown>(
+      (node, key) =>
+        node && typeof node === "object" && !Array.isArray(node) ? (node as Record<string, unknown>)[key] : undefined,
+      release.values,
+    );
+}
+
+const deployment = (name: string, selector: Record<string, string>): ChartWorkload => ({
+  kind: "Deployment",
+  name,
+  selector,
+});
+const daemonSet = (name: string, selector: Record<string, string>): ChartWorkload => ({
+  kind: "DaemonSet",
+  name,
+  selector,
+});
 
 /**
  * Every Helm release the stack installs: the chart, its repository, and the release name `helm list` shows (the
  * names the upstream install guides use). `namespace` is fixed where the stack does not take it from config.
  */
 export const charts = {
-  cilium: { chart: "cilium", repo: "https://helm.cilium.io", releaseName: "cilium", namespace: "kube-system" },
-  istioBase: { chart: "base", repo: ISTIO_REPO, releaseName: "istio-base", namespace: "istio-system" },
-  istiod: { chart: "istiod", repo: ISTIO_REPO, releaseName: "istiod", namespace: "istio-system" },
-  istioCni: { chart: "cni", repo: ISTIO_REPO, releaseName: "istio-cni", namespace: "istio-system" },
-  ztunnel: { chart: "ztunnel", repo: ISTIO_REPO, releaseName: "ztunnel", namespace: "istio-system" },
-  /** In the gateway namespace from config. */
-  istioGateway: { chart: "gateway", repo: ISTIO_REPO, releaseName: "istio-ingress" },
-  /** In external-dns' namespace from config. */
+  cilium: {
+    chart: "cilium",
+    repo: "https://helm.cilium.io",
+    releaseName: "cilium",
+    namespace: "kube-system",
+    // Hubble Relay and UI default to off in the chart, Envoy and the operator to on.
+    workloads: (release) => [
+      daemonSet("cilium", { "k8s-app": "cilium" }),
+      ...(value(release, "envoy.enabled") !== false ? [daemonSet("cilium-envoy", { "k8s-app": "cilium-envoy" })] : []),
+      ...(value(release, "operator.enabled") !== false
+        ? [deployment("cilium-operator", { "io.cilium/app": "operator", name: "cilium-operator" })]
+        : []),
+      ...(value(release, "hubble.relay.enabled") === true
+        ? [deployment("hubble-relay", { "k8s-app": "hubble-relay" })]
+        : []),
+      ...(value(release, "hubble.ui.enabled") === true ? [deployment("hubble-ui", { "k8s-app": "hubble-ui" })] : []),
+    ],
+  },
+  istioBase: {
+    chart: "base",
+    repo: ISTIO_REPO,
+    releaseName: "istio-base",
+    namespace: "istio-system",
+    workloads: () => [],
+  },
+  istiod: {
+    chart: "istiod",
+    repo: ISTIO_REPO,
+    releaseName: "istiod",
+    namespace: "istio-system",
+    workloads: () => [deployment("istiod", { istio: "pilot" })],
+  },
+  istioCni: {
+    chart: "cni",
+    repo: ISTIO_REPO,
+    releaseName: "istio-cni",
+    namespace: "istio-system",
+    workloads: () => [daemonSet("istio-cni-node", { "k8s-app": "istio-cni-node" })],
+  },
+  ztunnel: {
+    chart: "ztunnel",
+    repo: ISTIO_REPO,
+    releaseName: "ztunnel",
+    namespace: "istio-system",
+    workloads: () => [daemonSet("ztunnel", { app: "ztunnel" })],
+  },
+  /** In the gateway namespace from config; named after its release, its pods labelled by `labels`. */
+  istioGateway: {
+    chart: "gateway",
+    repo: ISTIO_REPO,
+    releaseName: "istio-ingress",
+    workloads: (release) => {
+      const name = String(value(release, "name") || release.name);
+      const labels = (value(release, "labels") ?? {}) as Record<string, string>;
+      return [deployment(name, { app: labels.app ?? name, istio: labels.istio ?? name.replace(/^istio-/, "") })];
+    },
+  },
+  /** In external-dns' namespace from config; named after its release. */
   externalDns: {
     chart: "external-dns",
     repo: "https://kubernetes-sigs.github.io/external-dns",
     releaseName: "external-dns",
+    workloads: (release) => [
+      deployment(release.name.includes("external-dns") ? release.name : `${release.name}-external-dns`, {
+        "app.kubernetes.io/name": "external-dns",
+        "app.kubernetes.io/instance": release.name,
+      }),
+    ],
   },
 } as const satisfies Record<string, Chart>;
+
+/** The chart a release of the stack installs, by its chart name and repository. */
+export function chartOf(chart: string, repo: string): Chart | undefined {
+  return Object.values(charts).find((c: Chart) => c.chart === chart && c.repo === repo);
+}
 
 /** A cloudflared release tag (`2026.8.2`): a moving tag such as `latest` would change the binary under us. */
 export const CLOUDFLARED_TAG = /^\d{4}\.\d{1,2}\.\d+$/;

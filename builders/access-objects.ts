@@ -63,8 +63,3 @@ export function accessApplicationArgs(
     policies: policyIds.map((id, index) => ({ id, precedence: index + 1 })),
   };
 }
-
-/** The team's name, as cloudflared's origin check wants it: `<team>` of `<team>.cloudflareaccess.com`. */
-export function teamName(teamDomain: string): string {
-  return teamDomain.split(".")[0]!;
-}

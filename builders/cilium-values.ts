@@ -3,12 +3,11 @@
  * Hubble, and a preset per distribution; config's escape hatch last. Every key is one `values.yaml` of the pinned
  * chart knows (a key it does not know is silently ignored).
  */
-import type { StackConfig } from "../config/load";
-import type { Distribution } from "../config/schema";
+import type { CiliumSettings, Distribution } from "../config/schema";
 import { deepMerge, type HelmValues } from "../lib/helm";
 
 export interface CiliumValuesArgs {
-  cilium: StackConfig["cilium"];
+  cilium: CiliumSettings;
   distribution: Distribution;
   /** `network.podCidrs`: what cluster-pool IPAM hands out. */
   podCidrs: string[];

@@ -1,6 +1,6 @@
 /** Helm values of the external-dns chart: Cloudflare, one zone, the TXT registry, and the tunnel-route filter. */
 import type * as pulumi from "@pulumi/pulumi";
-import type { StackConfig } from "../config/load";
+import type { ExternalDnsSettings } from "../config/schema";
 import type { HelmValues } from "../lib/helm";
 import { EXTERNAL_DNS_LABEL_FILTER } from "../model/dns-ownership";
 
@@ -18,7 +18,7 @@ const TXT_PREFIX = "%{record_type}-edns.";
 export const ISTIO_SOURCES: readonly string[] = ["istio-gateway", "istio-virtualservice"];
 
 export interface ExternalDnsValuesArgs {
-  externalDns: StackConfig["externalDns"];
+  externalDns: ExternalDnsSettings;
   /** The zone's domain; external-dns touches no name outside it. */
   domain: string;
   /** The zone's id; external-dns touches no other zone. */

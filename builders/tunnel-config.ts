@@ -6,21 +6,21 @@ import type * as cloudflare from "@pulumi/cloudflare";
 import type * as pulumi from "@pulumi/pulumi";
 import type { TunnelSettings } from "../config/schema";
 import type { HomeclusterOutputs } from "../contract";
+import type { AccessGuard } from "../model/access";
 import { gatewayUrl, type IngressGateway } from "../model/ingress-gateway";
 import { isWildcard, serviceHost, type Route } from "../model/routes";
 
 /** One tunnel ingress rule; the catch-all has no hostname. */
-interface IngressRule {
+export interface IngressRule {
   hostname?: string;
   service: string;
-  /** For a route behind Access: cloudflared refuses a request without a valid token for its application. */
-  originRequest?: { access: { required: true; teamName: string; audTags: string[] } };
-}
-
-/** The team and each protected hostname's application `aud`, once the Access applications exist. */
-export interface TunnelAccess {
-  teamName: string;
-  audiences: Record<string, string>;
+  /**
+   * For a route behind Access: cloudflared refuses a request without a valid token for its application. The team
+   * and the `aud` come from Cloudflare (the Access component).
+   */
+  originRequest?: {
+    access: { required: true; teamName: pulumi.Input<string>; audTags: pulumi.Input<string>[] };
+  };
 }
 
 /** The tunnel configuration, in the provider's field names (`connectTimeout` is in seconds). */
@@ -44,17 +44,18 @@ function ruleService(route: Route, gateway: IngressGateway): string {
 export function tunnelIngressRules(
   routes: readonly Route[],
   gateway: IngressGateway,
-  access?: TunnelAccess,
+  guard?: AccessGuard,
 ): IngressRule[] {
   const labels = (r: Route) => r.hostname.split(".").length;
   const specific = routes.filter((r) => !isWildcard(r));
   const wildcards = routes.filter(isWildcard).sort((a, b) => labels(b) - labels(a));
+  const audiences = new Map(guard?.hosts.map((h) => [h.hostname, h.aud]));
   return [
     ...[...specific, ...wildcards].map((r) => {
-      const aud = r.access.length > 0 ? access?.audiences[r.hostname] : undefined;
+      const aud = audiences.get(r.hostname);
       const check =
-        aud && access
-          ? { originRequest: { access: { required: true as const, teamName: access.teamName, audTags: [aud] } } }
+        aud !== undefined && guard
+          ? { originRequest: { access: { required: true as const, teamName: guard.teamName, audTags: [aud] } } }
           : {};
       return { hostname: r.hostname, service: ruleService(r, gateway), ...check };
     }),
@@ -67,10 +68,10 @@ export function tunnelConfig(
   routes: readonly Route[],
   gateway: IngressGateway,
   origin: TunnelSettings["originRequest"],
-  access?: TunnelAccess,
+  guard?: AccessGuard,
 ): TunnelConfig {
   return {
-    ingresses: tunnelIngressRules(routes, gateway, access),
+    ingresses: tunnelIngressRules(routes, gateway, guard),
     originRequest: {
       connectTimeout: origin.connectTimeoutSeconds,
       http2Origin: origin.http2Origin,

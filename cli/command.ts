@@ -1,138 +1,135 @@
 /**
- * What preflight and doctor share: the flags, loading the stack's facts, running the checks under one deadline,
- * printing them, and the exit code. Each entry point exports `main(argv, env, io)` so the tests run it in-process.
+ * What the commands (plan, preflight, doctor) share: the flags every one takes, usage and argument errors, reading
+ * the stack through the CLI's door into the program, one line for a user's mistake, the exit code, and running as a
+ * program. Nothing heavy is loaded before the arguments are read: `--help` and a wrong flag answer at once.
  */
-import { setMaxListeners } from "node:events";
-import * as path from "node:path";
-import { parseFlags } from "./args";
-import type { Check } from "./checks/check";
-import { createContext, type CheckContext } from "./checks/context";
-import { exitCode, redact, renderJson, renderText } from "./checks/render";
-import { runChecks } from "./checks/runner";
-import { TOKEN_ENV } from "./clients/cloudflare";
-import { loadStackFacts, StackError, type StackFacts } from "./stack";
-
-/**
- * The deadline of every check, in seconds. With start-up (about 2 s under ts-node) an unreachable cluster or API fails
- * the command well within 15 s.
- */
-export const DEFAULT_TIMEOUT_SECONDS = 10;
+import { parseFlags, type Flags } from "./args";
+import type { Stack } from "./stack/load";
+import { DEFAULT_STACK, isUserError } from "./stack/errors";
 
 export interface Io {
   stdout: { write(text: string): unknown; isTTY?: boolean };
   stderr: { write(text: string): unknown };
   /** What doctor --probe requests with; default: the global fetch. */
   fetch?: typeof fetch;
+  /** Imports the program; default: index.ts (tests import it through their own module loader). */
+  loadProgram?: () => Promise<Record<string, unknown>>;
 }
 
-export interface Command {
-  name: "preflight" | "doctor";
-  /** What it is for, for --help. */
-  purpose: string;
-  /** Whether it takes --probe. */
-  probe: boolean;
-  checks(facts: StackFacts, options: { probe: boolean }): Check<CheckContext>[];
+/** A flag of one command, for its parser and its usage text. */
+export interface FlagSpec {
+  name: string;
+  /** The value's placeholder (`SECONDS`); absent: a switch. */
+  value?: string;
+  help: string;
 }
 
-export interface Options {
+/** The flags every command takes. */
+const COMMON_FLAGS: FlagSpec[] = [
+  {
+    name: "stack",
+    value: "NAME",
+    help: `the stack whose config to read: Pulumi.<NAME>.yaml (default: ${DEFAULT_STACK})`,
+  },
+  { name: "stack-file", value: "FILE", help: "read this stack file instead" },
+  { name: "json", help: "one JSON document on stdout, for scripts" },
+  { name: "help", help: "this text" },
+];
+
+export interface CommonOptions {
   stack: string;
   stackFile: string | undefined;
   json: boolean;
-  help: boolean;
-  probe: boolean;
-  timeoutSeconds: number;
 }
 
-export function usage(command: Command): string {
+export interface CommandDefinition<Options> {
+  name: "plan" | "preflight" | "doctor";
+  /** What it is for, for --help. */
+  purpose: string;
+  /** Its own flags, besides the common ones. */
+  flags: FlagSpec[];
+  /** Lines after the flags in --help. */
+  notes: string[];
+  /** Its own options from the flags, or what is wrong with them. */
+  options(flags: Flags<string, string>): Options | string;
+  run(
+    options: Options & CommonOptions,
+    context: { env: Record<string, string | undefined>; io: Io; loadStack: (kubeconfigEnv?: string) => Promise<Stack> },
+  ): Promise<number>;
+}
+
+export function usage(command: CommandDefinition<unknown>): string {
+  const flags = [...COMMON_FLAGS.slice(0, 2), ...command.flags, ...COMMON_FLAGS.slice(2)];
+  const synopsis = flags
+    .filter((f) => f.name !== "help")
+    .map((f) => `[--${f.name}${f.value ? ` ${f.value}` : ""}]`)
+    .join(" ");
+  const width = Math.max(...flags.map((f) => `--${f.name}${f.value ? ` ${f.value}` : ""}`.length));
   return [
-    `usage: npm run ${command.name} -- [--stack NAME] [--stack-file FILE] [--timeout SECONDS] [--json]${command.probe ? " [--probe]" : ""}`,
+    `usage: npm run -s ${command.name} -- ${synopsis}`,
     "",
     command.purpose,
     "",
-    "  --stack NAME        the stack whose config to read: Pulumi.<NAME>.yaml (default: homecluster)",
-    "  --stack-file FILE   read this stack file instead",
-    `  --timeout SECONDS   the deadline of every check (default: ${DEFAULT_TIMEOUT_SECONDS})`,
-    "  --json              one JSON document on stdout, for scripts",
-    ...(command.probe ? ["  --probe             also request https://<hostname>/ for each routed hostname"] : []),
-    "",
-    `Kubernetes: the stack's kube context, from homecluster:kubeconfig, $KUBECONFIG or ~/.kube/config.`,
-    `Cloudflare: ${TOKEN_ENV} (export ${TOKEN_ENV}=$(pulumi config get cloudflareApiToken)); CLOUDFLARE_BASE_URL if set.`,
-    "Exit code: 0 when no check failed, 1 otherwise (2: bad arguments).",
+    ...flags.map((f) => `  ${`--${f.name}${f.value ? ` ${f.value}` : ""}`.padEnd(width)}  ${f.help}`),
+    ...(command.notes.length > 0 ? ["", ...command.notes] : []),
   ].join("\n");
 }
 
 /** The options, or what is wrong with the arguments. */
-export function parseArgs(command: Command, argv: readonly string[]): Options | string {
+export function parseArgs<Options>(
+  command: CommandDefinition<Options>,
+  argv: readonly string[],
+): (Options & CommonOptions & { help: boolean }) | string {
+  const all = [...COMMON_FLAGS, ...command.flags];
   const flags = parseFlags(argv, {
-    switches: ["json", "help", ...(command.probe ? (["probe"] as const) : [])],
-    values: ["stack", "stack-file", "timeout"],
+    switches: all.filter((f) => !f.value).map((f) => f.name),
+    values: all.filter((f) => f.value).map((f) => f.name),
   });
   if (typeof flags === "string") return flags;
-  const timeout = flags.values.timeout === undefined ? DEFAULT_TIMEOUT_SECONDS : Number(flags.values.timeout);
-  if (!(timeout > 0)) return "--timeout takes a number of seconds above 0";
+  const own = command.options(flags);
+  if (typeof own === "string") return own;
   return {
-    stack: flags.values.stack ?? "homecluster",
+    ...own,
+    stack: flags.values.stack ?? DEFAULT_STACK,
     stackFile: flags.values["stack-file"],
     json: flags.switches.has("json"),
     help: flags.switches.has("help"),
-    probe: flags.switches.has("probe"),
-    timeoutSeconds: timeout,
   };
 }
 
-export async function runCommand(
-  command: Command,
+/** Runs a command: 0 done, 1 a finding or a user's mistake (one line on stderr), 2 bad arguments. */
+export async function runCommand<Options>(
+  command: CommandDefinition<Options>,
   argv: readonly string[],
   env: Record<string, string | undefined>,
   io: Io,
 ): Promise<number> {
   const options = parseArgs(command, argv);
   if (typeof options === "string") {
-    io.stderr.write(`error: ${options}\n${usage(command)}\n`);
+    io.stderr.write(`error: ${options}\n\n${usage(command)}\n`);
     return 2;
   }
   if (options.help) {
     io.stdout.write(`${usage(command)}\n`);
     return 0;
   }
-  let facts: StackFacts;
-  try {
-    facts = loadStackFacts({
+  const loadStack = async (kubeconfigEnv?: string) => {
+    // The program, the Pulumi SDK and the providers' SDKs load only now.
+    const door = await import("./stack/load.js");
+    return door.loadStack({
       stack: options.stack,
       ...(options.stackFile ? { stackFile: options.stackFile } : {}),
-      ...(env.KUBECONFIG ? { kubeconfigEnv: env.KUBECONFIG } : {}),
+      ...(kubeconfigEnv ? { kubeconfigEnv } : {}),
+      ...(io.loadProgram ? { load: io.loadProgram } : {}),
     });
+  };
+  try {
+    return await command.run(options, { env, io, loadStack });
   } catch (error) {
-    if (!(error instanceof StackError)) throw error;
+    if (!isUserError(error)) throw error;
     io.stderr.write(`error: ${error.message}\n`);
     return 1;
   }
-  const deadline = AbortSignal.timeout(options.timeoutSeconds * 1000);
-  // Every request in flight listens for the deadline: dozens at once is the design, not a leak.
-  setMaxListeners(Infinity, deadline);
-  const context = createContext({
-    facts,
-    env,
-    deadline,
-    timeoutSeconds: options.timeoutSeconds,
-    fetch: io.fetch ?? fetch,
-  });
-  const checks = command.checks(facts, { probe: options.probe });
-  const progress = !options.json && io.stdout.isTTY;
-  const outcomes = await runChecks(checks, context, {
-    deadline,
-    timeoutSeconds: options.timeoutSeconds,
-    ...(progress
-      ? { onProgress: (done: number, total: number) => io.stdout.write(`\r${command.name}: ${done}/${total} checks`) }
-      : {}),
-  });
-  if (progress) io.stdout.write("\r\x1b[K");
-  const title = `${command.name} of stack ${facts.stack} (${path.relative(process.cwd(), facts.stackFile) || facts.stackFile}): kube context ${facts.kubernetes.context}, zone ${facts.domain}`;
-  const text = options.json
-    ? renderJson(command.name, facts.stack, outcomes)
-    : renderText(command.name, title, outcomes);
-  io.stdout.write(redact(text, [env[TOKEN_ENV]]));
-  return exitCode(outcomes);
 }
 
 /** Runs an entry point as a program: exits with its code once the output is flushed (stdout may be a pipe). */

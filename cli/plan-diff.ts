@@ -4,7 +4,7 @@
  * secrets and cannot run `pulumi preview`; this diff is what their reviewers read instead.
  */
 import * as fs from "node:fs";
-import { PLAN_FORMAT, PlanFileError, type Plan, type PlannedResource } from "./plan-model";
+import { PLAN_FORMAT, PlanFileError, type Plan, type PlannedResource } from "./stack/plan-model";
 import { kindOf } from "./plan-render";
 
 interface InputChange {
@@ -35,12 +35,12 @@ export function readPlan(file: string): Plan {
   try {
     parsed = JSON.parse(text);
   } catch {
-    throw new PlanFileError(`${file}: not JSON (write it with: npm run plan -- --json > ${file})`);
+    throw new PlanFileError(`${file}: not JSON (write it with: npm run -s plan -- --json > ${file})`);
   }
   const plan = parsed as Partial<Plan>;
   if (plan.format !== PLAN_FORMAT || !Array.isArray(plan.resources)) {
     throw new PlanFileError(
-      `${file}: not an offline plan of format ${PLAN_FORMAT} (write it with: npm run plan -- --json)`,
+      `${file}: not an offline plan of format ${PLAN_FORMAT} (write it with: npm run -s plan -- --json > FILE)`,
     );
   }
   return plan as Plan;

@@ -6,7 +6,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { stringify } from "yaml";
-import { PlanFileError, type Plan, type PlannedResource } from "./plan-model";
+import { PlanFileError, type Plan, type PlannedResource } from "./stack/plan-model";
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 
@@ -69,8 +69,9 @@ function preconditionLines(plan: Plan): string[] {
 
 function describe(resource: PlannedResource, showValues: boolean): string {
   const header =
-    `  + ${kindOf(resource.type)} ${resource.name}` +
+    `  ${resource.read ? "> read" : "+"} ${kindOf(resource.type)} ${resource.name}` +
     (resource.protect ? "  [protected]" : "") +
+    (resource.deleteBeforeReplace ? "  [replaced by delete, then create]" : "") +
     (resource.after.length > 0 ? `  (after ${resource.after.join(", ")})` : "");
   if (resource.type !== RELEASE) {
     // The kind is in the header already.
@@ -99,7 +100,7 @@ function describe(resource: PlannedResource, showValues: boolean): string {
 
 export function renderPlan(plan: Plan, { values }: { values: boolean }): string {
   const lines = [
-    `Offline plan of stack ${plan.stack} (Pulumi's mock runtime: nothing was contacted; ids and tokens are mock values)`,
+    `Offline plan of stack ${plan.stack} (a preview before anything exists, offline: nothing was contacted; what the providers compute is [computed])`,
     ...(plan.placeholders.length > 0
       ? [`Secrets the plan cannot read are placeholders: ${plan.placeholders.join(", ")}`]
       : []),

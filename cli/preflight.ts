@@ -1,46 +1,66 @@
 /**
  * `npm run preflight`: before the first `pulumi up`, and before risky changes. Checks the cluster behind the stack's
- * kube context (API server and version, nodes, no other CNI or kube-proxy in Cilium's way, the namespaces the stack
- * needs, no Helm release in the way of the stack's, the LB pool off the nodes' addresses) and the Cloudflare account
- * (the token, zone and account, the token's permissions, the tunnel name free, no foreign DNS record on a routed
- * hostname). See docs/troubleshooting.md.
+ * kube context (API server and version, nodes, one that takes ordinary pods, kernels for WireGuard, no other CNI or
+ * kube-proxy in Cilium's way, the namespaces the stack needs, no Helm release or object of the stack's there already,
+ * the LB pool off the nodes' addresses, routed Services' ports) and the Cloudflare account (the token, its owner when
+ * it mints, zone and account, the token's permissions, the Zero Trust team for Access, the tunnel name free, no
+ * foreign DNS record on a routed hostname). Everything it checks for is read off the program's resource graph. See
+ * docs/troubleshooting.md.
  */
-import { accountCheck, permissionsCheck, tokenCheck, zoneCheck } from "./checks/cloudflare/account";
+import {
+  accountCheck,
+  organizationCheck,
+  permissionsCheck,
+  tokenCheck,
+  tokenOwnerCheck,
+  zoneCheck,
+} from "./checks/cloudflare/account";
 import { collisionsCheck } from "./checks/cloudflare/dns";
 import { tunnelNameCheck } from "./checks/cloudflare/tunnel";
 import {
   apiServerCheck,
+  kernelCheck,
   kubeProxyCheck,
   lbPoolCheck,
   nodesCheck,
   otherCniCheck,
+  schedulingCheck,
   versionCheck,
 } from "./checks/kubernetes/cluster";
+import { createdObjectsCheck } from "./checks/kubernetes/created";
 import { requiredNamespacesCheck } from "./checks/kubernetes/namespaces";
 import { releasesCheck } from "./checks/kubernetes/releases";
-import { runAsProgram, runCommand, type Command, type Io } from "./command";
+import { routesCheck } from "./checks/kubernetes/routes";
+import { checkCommand } from "./check-command";
+import { runAsProgram, runCommand, type Io } from "./command";
 
-export const preflight: Command = {
+export const preflight = checkCommand({
   name: "preflight",
   purpose: "Checks the cluster and the Cloudflare account before pulumi up.",
   probe: false,
-  checks: () => [
+  checks: (facts) => [
     apiServerCheck,
     versionCheck,
     nodesCheck,
+    schedulingCheck,
+    ...(facts.kubernetes.wireguard ? [kernelCheck] : []),
     otherCniCheck,
     kubeProxyCheck,
     requiredNamespacesCheck,
     releasesCheck,
+    createdObjectsCheck,
     lbPoolCheck,
+    routesCheck({ existing: false }),
     tokenCheck,
+    ...(facts.cloudflare.mintsToken ? [tokenOwnerCheck] : []),
     zoneCheck,
     accountCheck,
     permissionsCheck,
+    ...(facts.cloudflare.access ? [organizationCheck] : []),
     tunnelNameCheck,
     collisionsCheck,
   ],
-};
+});
 
 export function main(argv: readonly string[], env: Record<string, string | undefined>, io: Io): Promise<number> {
   return runCommand(preflight, argv, env, io);

@@ -14,8 +14,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { accessApplicationArgs, accessPolicyParts } from "../builders/access-objects";
 import type { AccessSettings } from "../config/schema";
 import type { HomeclusterOutputs } from "../contract";
-import { requireProviders } from "../lib/component";
-import type { AccessCheck } from "../model/access";
+import { requireProviders } from "./component";
+import { accessTeam, type AccessGuard } from "../model/access";
 import { protectedRoutes, type Route } from "../model/routes";
 
 export interface AccessArgs {
@@ -31,9 +31,9 @@ export interface AccessArgs {
 
 export class Access extends pulumi.ComponentResource {
   /** What cloudflared and the gateway check Access's token against; undefined when no route is protected. */
-  public readonly check: AccessCheck | undefined;
-  /** The `access` output: the team domain and each protected hostname's application. */
-  public readonly summary: pulumi.Output<HomeclusterOutputs["access"]>;
+  public readonly guard: AccessGuard | undefined;
+  /** The team domain and each protected hostname's application: the `access` output. */
+  public readonly access: pulumi.Output<HomeclusterOutputs["access"]>;
 
   constructor(name: string, args: AccessArgs, opts?: pulumi.ComponentResourceOptions) {
     super("homecluster:cloudflare:Access", name, {}, opts);
@@ -58,22 +58,27 @@ export class Access extends pulumi.ComponentResource {
       return { hostname: route.hostname, policies: route.access, aud: application.aud };
     });
 
-    const audiences = pulumi
-      .all(applications.map((a) => a.aud))
-      .apply((auds) => Object.fromEntries(applications.map((a, i) => [a.hostname, auds[i]!])));
     const teamDomain =
       routes.length === 0
         ? undefined
         : args.access.teamDomain !== undefined
           ? pulumi.output(args.access.teamDomain)
           : cloudflare.getZeroTrustOrganizationOutput({ accountId: args.accountId }, { parent: this }).authDomain;
-    this.check = teamDomain ? { teamDomain, audiences } : undefined;
-    this.summary = pulumi.all([teamDomain ?? null, audiences]).apply(([team, auds]) => ({
-      teamDomain: team,
-      applications: Object.fromEntries(
-        applications.map((a) => [a.hostname, { aud: auds[a.hostname]!, policies: a.policies }]),
-      ),
-    }));
-    this.registerOutputs({ check: this.check, summary: this.summary });
+    const team = teamDomain?.apply(accessTeam);
+    this.guard = team && {
+      teamName: team.teamName,
+      issuer: team.issuer,
+      jwksUri: team.jwksUri,
+      hosts: applications.map(({ hostname, aud }) => ({ hostname, aud })),
+    };
+    this.access = pulumi
+      .all([teamDomain ?? null, pulumi.all(applications.map((a) => a.aud))])
+      .apply(([domain, auds]) => ({
+        teamDomain: domain,
+        applications: Object.fromEntries(
+          applications.map((a, i) => [a.hostname, { aud: auds[i]!, policies: a.policies }]),
+        ),
+      }));
+    this.registerOutputs({ guard: this.guard, access: this.access });
   }
 }

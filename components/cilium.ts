@@ -10,7 +10,7 @@ import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ciliumValues, type CiliumValuesArgs } from "../builders/cilium-values";
 import { l2AnnouncementPolicy, lbIpPool } from "../builders/lb-ipam";
-import type { LbPoolBlock } from "../config/schema";
+import type { LbPoolBlock } from "../crds/cilium-io";
 import { typedCustomResource } from "../lib/custom-resource";
 import { chartRelease } from "../lib/helm";
 import { charts } from "../versions";
@@ -23,8 +23,8 @@ export interface CiliumArgs extends CiliumValuesArgs {
 export class Cilium extends pulumi.ComponentResource {
   /** The Helm release; everything that needs a working CNI depends on it. */
   public readonly release: k8s.helm.v3.Release;
-  /** The LB IPAM pool's blocks, as exported to other stacks. */
-  public readonly lbPoolBlocks: pulumi.Output<LbPoolBlock[]>;
+  /** The LB IPAM pool's blocks: the `lbPools` output. */
+  public readonly lbPools: pulumi.Output<LbPoolBlock[]>;
 
   constructor(name: string, args: CiliumArgs, opts?: pulumi.ComponentResourceOptions) {
     super("homecluster:networking:Cilium", name, {}, opts);
@@ -36,7 +36,7 @@ export class Cilium extends pulumi.ComponentResource {
     const afterRelease = { parent: this, dependsOn: [this.release] };
     typedCustomResource(`${name}-lb-pool`, lbIpPool(`${name}-lb-pool`, args.cilium.lbPool), afterRelease);
     typedCustomResource(`${name}-l2-policy`, l2AnnouncementPolicy(`${name}-l2`, args.cilium.l2), afterRelease);
-    this.lbPoolBlocks = pulumi.output(args.cilium.lbPool);
-    this.registerOutputs({ release: this.release, lbPoolBlocks: this.lbPoolBlocks });
+    this.lbPools = pulumi.output(args.cilium.lbPool);
+    this.registerOutputs({ release: this.release, lbPools: this.lbPools });
   }
 }

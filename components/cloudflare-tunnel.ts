@@ -26,21 +26,23 @@ import {
   cloudflaredPdbSpec,
   TUNNEL_TOKEN_SECRET,
 } from "../builders/cloudflared-workload";
-import { teamName } from "../builders/access-objects";
 import { routeSummaries, tunnelConfig, tunnelDnsRecordArgs, tunnelIngressRules } from "../builders/tunnel-config";
 import type { TunnelSettings } from "../config/schema";
 import type { HomeclusterOutputs } from "../contract";
-import { enforcedNamespace, requireProviders } from "../lib/component";
+import { ownNamespace, requireProviders } from "./component";
 import { rolloutAnnotation } from "../lib/rollout-hash";
-import type { AccessCheck } from "../model/access";
+import type { AccessGuard } from "../model/access";
 import { dnsRecordComment, tunnelCnameTarget, type RecordOwner } from "../model/dns-ownership";
 import type { WorkloadIdentity } from "../model/identity";
 import type { IngressGateway } from "../model/ingress-gateway";
+import type { OwnNamespace } from "../model/namespaces";
 import type { Route } from "../model/routes";
 
 export interface TunnelArgs {
   /** `homecluster:tunnel`: the tunnel's name, protection, origin options and cloudflared. */
   tunnel: TunnelSettings;
+  /** cloudflared's namespace, which this component creates. */
+  namespace: OwnNamespace;
   /** The Cloudflare account that owns the tunnel, and the zone of the routed hostnames. */
   accountId: string;
   zoneId: string;
@@ -55,15 +57,15 @@ export interface TunnelArgs {
   /** The Cilium release: cloudflared's pods wait for it; nothing else here does. */
   cilium: pulumi.Resource;
   /** Access (the Access component): cloudflared checks the token of each protected route. Unset: none is. */
-  access?: AccessCheck;
+  access?: AccessGuard;
 }
 
 export class Tunnel extends pulumi.ComponentResource {
   public readonly tunnelId: pulumi.Output<string>;
-  /** The CNAME target of every routed hostname: `<tunnel id>.cfargotunnel.com`. */
-  public readonly cname: pulumi.Output<string>;
-  /** Every routed hostname, in ingress-rule order. */
-  public readonly hostnames: string[];
+  /** The CNAME target of every routed hostname, `<tunnel id>.cfargotunnel.com`: the `tunnelCname` output. */
+  public readonly tunnelCname: pulumi.Output<string>;
+  /** Every routed hostname, in ingress-rule order: the `publicHostnames` output. */
+  public readonly publicHostnames: string[];
   /** Each route, where the tunnel sends it: the `routes` output. */
   public readonly routes: HomeclusterOutputs["routes"];
   /** cloudflared's identity, and its Namespace's name (the mesh enrols it once the Namespace exists). */
@@ -83,27 +85,23 @@ export class Tunnel extends pulumi.ComponentResource {
       { parent: this, protect: settings.protect, deleteBeforeReplace: true },
     );
     this.tunnelId = tunnel.id;
-    this.cname = tunnel.id.apply(tunnelCnameTarget);
-    const { access } = args;
-    const config = access
-      ? pulumi
-          .all([access.teamDomain, access.audiences])
-          .apply(([team, audiences]) =>
-            tunnelConfig(args.routes, args.gateway, settings.originRequest, { teamName: teamName(team), audiences }),
-          )
-      : tunnelConfig(args.routes, args.gateway, settings.originRequest);
+    this.tunnelCname = tunnel.id.apply(tunnelCnameTarget);
     new cloudflare.ZeroTrustTunnelCloudflaredConfig(
       `${name}-config`,
-      { accountId: args.accountId, tunnelId: tunnel.id, config },
+      {
+        accountId: args.accountId,
+        tunnelId: tunnel.id,
+        config: tunnelConfig(args.routes, args.gateway, settings.originRequest, args.access),
+      },
       { parent: this },
     );
-    this.hostnames = tunnelIngressRules(args.routes, args.gateway).flatMap((rule) => rule.hostname ?? []);
+    this.publicHostnames = tunnelIngressRules(args.routes, args.gateway).flatMap((rule) => rule.hostname ?? []);
     this.routes = routeSummaries(args.routes, args.gateway);
     const comment = dnsRecordComment(args.owner);
     for (const route of args.routes) {
       new cloudflare.DnsRecord(
         `${name}-dns-${route.name}`,
-        tunnelDnsRecordArgs(route, args.zoneId, this.cname, comment),
+        tunnelDnsRecordArgs(route, args.zoneId, this.tunnelCname, comment),
         // A name holds one CNAME: its replacement (another zone or record type) must delete the old record first.
         { parent: this, protect: settings.protect, deleteBeforeReplace: true },
       );
@@ -117,9 +115,7 @@ export class Tunnel extends pulumi.ComponentResource {
     );
 
     // Cluster side.
-    const namespace = enforcedNamespace(`${name}-namespace`, settings.cloudflared.namespace, "restricted", {
-      parent: this,
-    });
+    const namespace = ownNamespace(`${name}-namespace`, args.namespace, { parent: this });
     const inNamespace = (metadataName: string) => ({ name: metadataName, namespace: namespace.metadata.name });
     const tokenSecret = new k8s.core.v1.Secret(
       `${name}-token`,
@@ -154,13 +150,13 @@ export class Tunnel extends pulumi.ComponentResource {
     );
 
     this.cloudflared = {
-      identity: cloudflaredIdentity(settings.cloudflared.namespace),
+      identity: cloudflaredIdentity(args.namespace.name),
       namespace: namespace.metadata.name,
     };
     this.registerOutputs({
       tunnelId: this.tunnelId,
-      cname: this.cname,
-      hostnames: this.hostnames,
+      tunnelCname: this.tunnelCname,
+      publicHostnames: this.publicHostnames,
       routes: this.routes,
       cloudflared: this.cloudflared,
     });

@@ -22,17 +22,20 @@ import {
   ZONE_SCOPE,
 } from "../builders/external-dns-token";
 import { externalDnsValues, ISTIO_SOURCES, TOKEN_SECRET } from "../builders/external-dns-values";
-import type { StackConfig } from "../config/load";
+import type { ExternalDnsSettings } from "../config/schema";
 import type { HomeclusterOutputs } from "../contract";
-import { enforcedNamespace, requireProviders } from "../lib/component";
+import { ownNamespace, requireProviders } from "./component";
 import { chartRelease } from "../lib/helm";
 import { rolloutAnnotation } from "../lib/rollout-hash";
 import { TUNNEL_ROUTE_LABEL } from "../model/dns-ownership";
+import type { OwnNamespace } from "../model/namespaces";
 import { charts } from "../versions";
 
 export interface ExternalDnsArgs {
   /** `homecluster:externalDns`, with the owner id resolved. */
-  externalDns: StackConfig["externalDns"];
+  externalDns: ExternalDnsSettings;
+  /** external-dns' namespace, which this component creates. */
+  namespace: OwnNamespace;
   /** The zone's domain and id. */
   domain: string;
   zoneId: string;
@@ -48,14 +51,14 @@ export interface ExternalDnsArgs {
 
 export class ExternalDns extends pulumi.ComponentResource {
   /** What other stacks need to stay out of external-dns' way: the `dns` output. */
-  public readonly ownership: HomeclusterOutputs["dns"];
+  public readonly dns: HomeclusterOutputs["dns"];
 
   constructor(name: string, args: ExternalDnsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("homecluster:dns:ExternalDns", name, {}, opts);
     requireProviders(this, "ExternalDns", args.apiToken === undefined ? ["kubernetes", "cloudflare"] : ["kubernetes"]);
     const { externalDns } = args;
 
-    const namespace = enforcedNamespace(`${name}-namespace`, externalDns.namespace, "restricted", { parent: this });
+    const namespace = ownNamespace(`${name}-namespace`, args.namespace, { parent: this });
     // The provider marks a minted token's `value` secret only through the engine; marking it here does not depend
     // on that.
     const token = pulumi.secret(args.apiToken ?? this.mintToken(name, args));
@@ -74,7 +77,7 @@ export class ExternalDns extends pulumi.ComponentResource {
       {
         chart: charts.externalDns,
         version: args.version,
-        namespace: externalDns.namespace,
+        namespace: args.namespace.name,
         values: externalDnsValues({
           externalDns,
           domain: args.domain,
@@ -89,8 +92,8 @@ export class ExternalDns extends pulumi.ComponentResource {
         dependsOn: [namespace, tokenSecret, args.cilium, ...(readsIstio ? [args.istioCrds] : [])],
       },
     );
-    this.ownership = { externalDnsOwnerId: externalDns.txtOwnerId, tunnelRouteLabel: TUNNEL_ROUTE_LABEL };
-    this.registerOutputs({ ownership: this.ownership });
+    this.dns = { externalDnsOwnerId: externalDns.txtOwnerId, tunnelRouteLabel: TUNNEL_ROUTE_LABEL };
+    this.registerOutputs({ dns: this.dns });
   }
 
   /** A token allowed only Zone Read and DNS Write on this zone, named after the stack's owner id. */

@@ -13,12 +13,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import { publicGateway, publicGatewayRef, routeVirtualService } from "../builders/ingress-objects";
 import type { HomeclusterOutputs } from "../contract";
-import { SECURITY_API } from "../crds/istio-io";
-import { deferredCustomResource, typedCustomResource } from "../lib/custom-resource";
+import { typedCustomResource } from "../lib/custom-resource";
+import type { AccessGuard } from "../model/access";
 import { principal } from "../model/identity";
 import type { IngressGateway } from "../model/ingress-gateway";
-import type { AccessCheck } from "../model/access";
-import { gatewayRoutes, protectedRoutes, servedRoutes, type Route } from "../model/routes";
+import { gatewayRoutes, servedRoutes, type Route } from "../model/routes";
 import { accessDenyPolicy, accessRequestAuthentication } from "../policies/gateway-access";
 
 export interface IngressRoutesArgs {
@@ -27,7 +26,7 @@ export interface IngressRoutesArgs {
   /** What Istio provides (the IstioAmbient component): its CRDs, the gateway and its Namespace. */
   mesh: { crds: pulumi.Resource; gateway: IngressGateway; gatewayNamespace: pulumi.Resource };
   /** Access (the Access component): the gateway checks its token on protected routes. Unset: none is. */
-  access?: AccessCheck;
+  access?: AccessGuard;
 }
 
 export class IngressRoutes extends pulumi.ComponentResource {
@@ -50,25 +49,14 @@ export class IngressRoutes extends pulumi.ComponentResource {
         dependsOn: [crds],
       });
     }
-    const guarded = protectedRoutes(routes);
-    if (args.access && guarded.length > 0) {
-      const hosts = args.access.audiences.apply((audiences) =>
-        guarded.map((route) => ({ hostname: route.hostname, aud: audiences[route.hostname]! })),
-      );
+    // The gateway checks the token of the protected gateway routes; direct ones (SSH, say) never reach it.
+    const hostnames = new Set(routes.map((r) => r.hostname));
+    const hosts = args.access?.hosts.filter((h) => hostnames.has(h.hostname)) ?? [];
+    if (args.access && hosts.length > 0) {
+      const guard = { ...args.access, hosts };
       const afterGateway = { parent: this, dependsOn: [crds, gatewayNamespace] };
-      const teamDomain = args.access.teamDomain;
-      deferredCustomResource(
-        `${name}-access-jwt`,
-        { apiVersion: SECURITY_API, kind: "RequestAuthentication" },
-        pulumi.all([teamDomain, hosts]).apply(([team, h]) => accessRequestAuthentication(gateway, team, h)),
-        afterGateway,
-      );
-      deferredCustomResource(
-        `${name}-access-deny`,
-        { apiVersion: SECURITY_API, kind: "AuthorizationPolicy" },
-        pulumi.all([teamDomain, hosts]).apply(([team, h]) => accessDenyPolicy(gateway, team, h)),
-        afterGateway,
-      );
+      typedCustomResource(`${name}-access-jwt`, accessRequestAuthentication(gateway, guard), afterGateway);
+      typedCustomResource(`${name}-access-deny`, accessDenyPolicy(gateway, guard), afterGateway);
     }
     this.ingressGateway = {
       namespace: gateway.namespace,

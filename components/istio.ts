@@ -3,7 +3,7 @@
  *
  * Creates:
  * - the `istio-system` Namespace, labelled PSA `privileged` (Talos enforces `baseline` everywhere but kube-system,
- *   and istio-cni and ztunnel are privileged DaemonSets), and the gateway's Namespace;
+ *   and istio-cni and ztunnel are privileged DaemonSets), and the gateway's Namespace (config/namespaces.ts);
  * - Helm releases of the five official charts at one version, with values from `istioValues()`:
  *   `base` (CRDs) → `istiod` → {`istio-cni`, `ztunnel`}, and the ingress gateway (`istio-ingress`) after istiod,
  *   whose injection webhook its pods need. All after Cilium.
@@ -18,9 +18,10 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { istioValues, type IstioChart } from "../builders/istio-values";
 import type { IstioSettings } from "../config/schema";
-import { enforcedNamespace } from "../lib/component";
+import { ownNamespace } from "./component";
 import { chartRelease } from "../lib/helm";
 import { ingressGateway, type IngressGateway } from "../model/ingress-gateway";
+import type { OwnNamespaces } from "../model/namespaces";
 import { charts, type Chart } from "../versions";
 
 const CHARTS: Record<IstioChart, Chart> = {
@@ -32,8 +33,10 @@ const CHARTS: Record<IstioChart, Chart> = {
 };
 
 export interface IstioAmbientArgs {
-  /** `homecluster:istio`: the gateway's namespace and Service, and the per-chart escape hatch. */
+  /** `homecluster:istio`: the gateway's Service, and the per-chart escape hatch. */
   istio: IstioSettings;
+  /** The namespaces this component creates: Istio's root namespace and the gateway's. */
+  namespaces: Pick<OwnNamespaces, "istioSystem" | "gateway">;
   /** The version of all five charts (`versions.istio`). */
   version: string;
   /** The Cilium release: every Istio release waits for the CNI. */
@@ -52,16 +55,9 @@ export class IstioAmbient extends pulumi.ComponentResource {
 
   constructor(name: string, args: IstioAmbientArgs, opts?: pulumi.ComponentResourceOptions) {
     super("homecluster:mesh:IstioAmbient", name, {}, opts);
-    // istio-cni and ztunnel need host access.
-    const systemNamespace = enforcedNamespace(`${name}-system-namespace`, charts.istiod.namespace, "privileged", {
-      parent: this,
-    });
-    this.gateway = ingressGateway(args.istio.gateway.namespace);
-    this.gatewayNamespace = new k8s.core.v1.Namespace(
-      `${name}-gateway-namespace`,
-      { metadata: { name: this.gateway.namespace } },
-      { parent: this },
-    );
+    const systemNamespace = ownNamespace(`${name}-system-namespace`, args.namespaces.istioSystem, { parent: this });
+    this.gateway = ingressGateway(args.namespaces.gateway.name);
+    this.gatewayNamespace = ownNamespace(`${name}-gateway-namespace`, args.namespaces.gateway, { parent: this });
 
     const values = istioValues(args.istio, this.gateway);
     const release = (part: IstioChart, namespace: string, after: pulumi.Resource[]) =>

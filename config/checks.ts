@@ -5,9 +5,10 @@
  */
 import { cidrRange, rangeContains, rangesOverlap, startStopRange, type AddressRange } from "../lib/net";
 import type { Route } from "../model/routes";
-import { charts } from "../versions";
 import type { ConfigIssue } from "./issues";
-import { DISTRIBUTION_API, PROJECT, type LbPoolBlock, type ParsedConfig } from "./schema";
+import { ownNamespaces } from "./namespaces";
+import type { LbPoolBlock } from "../crds/cilium-io";
+import { DISTRIBUTION_API, PROJECT, type ParsedConfig } from "./schema";
 
 export function blockRange(block: LbPoolBlock): AddressRange {
   // Both shapes were validated by the schema, so the ranges exist.
@@ -16,16 +17,6 @@ export function blockRange(block: LbPoolBlock): AddressRange {
 
 export function describeBlock(block: LbPoolBlock): string {
   return "cidr" in block ? block.cidr : `${block.start}-${block.stop}`;
-}
-
-/** The namespaces the stack creates itself (and enrols in the mesh, or leaves out, itself). */
-export function createdNamespaces(config: Pick<ParsedConfig, "istio" | "tunnel" | "externalDns">): string[] {
-  return [
-    charts.istiod.namespace,
-    config.istio.gateway.namespace,
-    config.tunnel.cloudflared.namespace,
-    config.externalDns.namespace,
-  ];
 }
 
 const issue = (key: string, message: string): ConfigIssue => ({ key: `${PROJECT}:${key}`, message });
@@ -161,11 +152,12 @@ function meshChecks(config: ParsedConfig): ConfigIssue[] {
       );
     }
   });
-  for (const own of createdNamespaces(config).filter((ns) => enrolled.has(ns))) {
+  const own = Object.values(ownNamespaces(config)).map((ns) => ns.name);
+  for (const name of own.filter((ns) => enrolled.has(ns))) {
     issues.push(
       issue(
         "istio.meshNamespaces",
-        `lists '${own}', a namespace this stack creates and enrols (or deliberately leaves out) itself`,
+        `lists '${name}', a namespace this stack creates and enrols (or deliberately leaves out) itself`,
       ),
     );
   }

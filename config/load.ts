@@ -6,38 +6,19 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import type { RecordOwner } from "../model/dns-ownership";
-import type { Route } from "../model/routes";
-import { defaultVersions, type Versions } from "../versions";
+import { defaultVersions } from "../versions";
 import { crossChecks } from "./checks";
 import { ConfigError, type ConfigIssue } from "./issues";
+import { ownNamespaces } from "./namespaces";
 import { normaliseRoutes } from "./routes";
 import {
   CONFIG_KEYS,
   configSchema,
   DISTRIBUTION_API,
   PROJECT,
-  type CiliumSettings,
-  type ExternalDnsSettings,
-  type ParsedConfig,
+  type ConfigSecrets,
+  type HomeclusterConfig,
 } from "./schema";
-
-/** The validated plain config, with the routes normalised and every default applied. */
-export interface StackConfig extends Omit<ParsedConfig, "routes" | "versions" | "cilium" | "externalDns"> {
-  /** The project and stack this config belongs to (named in the tunnel's DNS record comments). */
-  owner: RecordOwner;
-  versions: Versions;
-  cilium: CiliumSettings & { k8sServiceHost: string; k8sServicePort: number };
-  routes: Route[];
-  externalDns: ExternalDnsSettings & { txtOwnerId: string };
-}
-
-/** The stack's whole config: the plain keys and the secrets. */
-export interface HomeclusterConfig extends StackConfig {
-  cloudflareApiToken: pulumi.Output<string>;
-  /** An existing token for external-dns; when absent the stack mints a zone-scoped one. */
-  externalDnsApiToken?: pulumi.Output<string>;
-}
 
 /** Keys the CLI hands over as JSON (objects and lists): every key whose schema is not a plain string. */
 const STRUCTURED_KEYS = new Set(
@@ -98,7 +79,7 @@ function readRaw(values: Readonly<Record<string, string>>): { raw: Record<string
  * Validates and normalises the plain keys (as parsed from the stack file). Pure: the tests call it directly. Throws
  * ConfigError listing every problem, `extra` included, each naming its key.
  */
-export function parseConfig(raw: Record<string, unknown>, stack: string, extra: ConfigIssue[] = []): StackConfig {
+export function parseConfig(raw: Record<string, unknown>, stack: string, extra: ConfigIssue[] = []): HomeclusterConfig {
   // Pulumi.yaml gives optional keys an empty default (the CLI requires declared keys without one): empty is unset.
   const set = Object.fromEntries(Object.entries(raw).filter(([, value]) => value !== ""));
   const parsed = configSchema.safeParse(set, { reportInput: true });
@@ -132,16 +113,21 @@ export function parseConfig(raw: Record<string, unknown>, stack: string, extra: 
     },
     routes: normalised.routes,
     externalDns: { ...config.externalDns, txtOwnerId: config.externalDns.txtOwnerId ?? `${PROJECT}-${stack}` },
+    namespaces: ownNamespaces(config),
   };
 }
 
 /**
- * The plain config from what the CLI hands a program (`homecluster:<key>` → string), for tools that read a stack
- * file without running the program (preflight, doctor). Secrets are not read.
+ * The plain config from what the CLI hands a program (`homecluster:<key>` → string): each key read, then parsed.
+ * Throws ConfigError listing every problem, `extra` (the secrets') included.
  */
-export function parseConfigValues(values: Readonly<Record<string, string>>, stack: string): StackConfig {
+export function parseConfigValues(
+  values: Readonly<Record<string, string>>,
+  stack: string,
+  extra: ConfigIssue[] = [],
+): HomeclusterConfig {
   const { raw, issues } = readRaw(values);
-  return parseConfig(raw, stack, issues);
+  return parseConfig(raw, stack, [...issues, ...extra]);
 }
 
 /**
@@ -153,10 +139,10 @@ function isConfigSecret(key: string): boolean {
   return runtime.isConfigSecret?.(key) ?? true;
 }
 
-/** Loads the stack's config once; index.ts calls this before creating anything. */
-export function loadConfig(): HomeclusterConfig {
+/** Loads the stack's config and secrets once; index.ts calls this before creating anything. */
+export function loadConfig(): { config: HomeclusterConfig; secrets: ConfigSecrets } {
   const values = pulumi.runtime.allConfig();
-  const { raw, issues } = readRaw(values);
+  const issues: ConfigIssue[] = [];
   const cfg = new pulumi.Config(PROJECT);
   // Presence is checked without reading the value, so a missing secret is a config error, not a stack trace.
   const secret = (key: string): pulumi.Output<string> | undefined => {
@@ -178,10 +164,10 @@ export function loadConfig(): HomeclusterConfig {
       message: "is required but not set (pulumi config set --secret cloudflareApiToken <token>)",
     });
   }
-  const config = parseConfig(raw, pulumi.getStack(), issues);
+  const config = parseConfigValues(values, pulumi.getStack(), issues);
   return {
-    ...config,
-    cloudflareApiToken: cloudflareApiToken!,
-    ...(externalDnsApiToken ? { externalDnsApiToken } : {}),
+    config,
+    // parseConfig threw had the token been missing.
+    secrets: { cloudflareApiToken: cloudflareApiToken!, ...(externalDnsApiToken ? { externalDnsApiToken } : {}) },
   };
 }

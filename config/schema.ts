@@ -1,12 +1,17 @@
 /**
  * The schema of every `homecluster:*` key: the one declaration of each config shape, its defaults and the
- * description the reference (docs/configuration.md, generated from this file) prints. Components take these
- * shapes (or what config/load.ts derives from them); nothing declares them again.
+ * description the reference (docs/configuration.md, generated from this file) prints; and the one resolved type of
+ * each section, which config/load.ts returns and components and builders take. Nothing declares them again. It
+ * reads nothing: config/load.ts reads Pulumi's config.
  */
+import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import type { CiliumPoolBlock } from "../crds/cilium-io";
+import type { LbPoolBlock } from "../crds/cilium-io";
 import { cidrRange, isIpAddress, startStopRange } from "../lib/net";
-import { CLOUDFLARED_TAG } from "../versions";
+import type { RecordOwner } from "../model/dns-ownership";
+import type { OwnNamespaces } from "../model/namespaces";
+import type { Route } from "../model/routes";
+import { CLOUDFLARED_TAG, type Versions } from "../versions";
 
 export const PROJECT = "homecluster";
 
@@ -58,7 +63,7 @@ const lbPoolBlock = z.union(
       .refine((b) => startStopRange(b.start, b.stop) !== undefined, "stop must not be below start (same IP family)"),
   ],
   { error: "must be { cidr } or { start, stop }" },
-) satisfies z.ZodType<CiliumPoolBlock>;
+) satisfies z.ZodType<LbPoolBlock>;
 
 const ciliumSchema = z
   .strictObject({
@@ -561,16 +566,42 @@ export const secretKeys = {
 /** Every key this stack reads, plain and secret (Pulumi.yaml declares exactly these). */
 export const CONFIG_KEYS: readonly string[] = [...Object.keys(configSchema.shape), ...Object.keys(secretKeys)];
 
+/** The schema's output: every key validated and defaulted, before the checks across keys (config/ only). */
 export type ParsedConfig = z.output<typeof configSchema>;
+
+/** `homecluster:cilium`, with the API endpoint resolved for the distribution. */
+export type CiliumSettings = Omit<ParsedConfig["cilium"], "k8sServiceHost" | "k8sServicePort"> & {
+  k8sServiceHost: string;
+  k8sServicePort: number;
+};
+/** `homecluster:externalDns`, with the TXT owner id resolved for the stack. */
+export type ExternalDnsSettings = Omit<ParsedConfig["externalDns"], "txtOwnerId"> & { txtOwnerId: string };
 export type Distribution = ParsedConfig["distribution"];
-export type LbPoolBlock = z.output<typeof lbPoolBlock>;
-export type CiliumSettings = ParsedConfig["cilium"];
+export type NetworkSettings = ParsedConfig["network"];
 export type IstioSettings = ParsedConfig["istio"];
 export type MtlsException = IstioSettings["mtlsExceptions"][number];
 export type MeshAllow = IstioSettings["allow"][number];
 export type ExternalService = IstioSettings["serviceEntries"][number];
 export type TunnelSettings = ParsedConfig["tunnel"];
-export type ExternalDnsSettings = ParsedConfig["externalDns"];
 export type RouteEntry = ParsedConfig["routes"][number];
 export type AccessSettings = ParsedConfig["access"];
 export type AccessPolicySettings = AccessSettings["policies"][string];
+
+/** The stack's validated plain config: every key checked, the routes normalised, every default applied. */
+export interface HomeclusterConfig extends Omit<ParsedConfig, "routes" | "versions" | "cilium" | "externalDns"> {
+  /** The project and stack this config belongs to (named in the tunnel's DNS record comments). */
+  owner: RecordOwner;
+  versions: Versions;
+  cilium: CiliumSettings;
+  routes: Route[];
+  externalDns: ExternalDnsSettings;
+  /** The namespaces the stack creates (config/namespaces.ts). */
+  namespaces: OwnNamespaces;
+}
+
+/** The stack's secrets, read only as secrets. */
+export interface ConfigSecrets {
+  cloudflareApiToken: pulumi.Output<string>;
+  /** An existing token for external-dns; when absent the stack mints a zone-scoped one. */
+  externalDnsApiToken?: pulumi.Output<string>;
+}

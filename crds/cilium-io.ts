@@ -10,11 +10,11 @@ interface LabelSelector {
 }
 
 /** One block of an LB IPAM pool: a CIDR, or an inclusive start/stop range. */
-export type CiliumPoolBlock = { cidr: string } | { start: string; stop: string };
+export type LbPoolBlock = { cidr: string } | { start: string; stop: string };
 
 export type CiliumLoadBalancerIPPool = TypedObject<
   "CiliumLoadBalancerIPPool",
-  { blocks: CiliumPoolBlock[]; serviceSelector?: LabelSelector; disabled?: boolean }
+  { blocks: LbPoolBlock[]; serviceSelector?: LabelSelector; disabled?: boolean }
 >;
 
 export type CiliumL2AnnouncementPolicy = TypedObject<

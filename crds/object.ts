@@ -13,3 +13,20 @@ export interface TypedObject<Kind extends string = string, Spec = unknown> {
   metadata: ObjectMeta;
   spec: Spec;
 }
+
+/** `T` with each string an Input: strings other resources compute. */
+export type Leaves<T> = T extends string
+  ? import("@pulumi/pulumi").Input<string>
+  : T extends readonly (infer U)[]
+    ? Leaves<U>[]
+    : T extends object
+      ? { [K in keyof T]: Leaves<T[K]> }
+      : T;
+
+/**
+ * An object whose spec holds strings other resources compute (an Access application's `aud`, say): each such leaf is
+ * an Input, so the rest of the object stays known, and readable in a preview. Its type and name are always known.
+ */
+export type Deferred<T extends TypedObject> = Pick<T, "apiVersion" | "kind" | "metadata"> & {
+  spec: Leaves<T["spec"]>;
+};

@@ -1,9 +1,28 @@
-/** What cloudflared and the ingress gateway check Access's token against (the Access component's outputs). */
+/**
+ * Cloudflare Access as the rest of the stack checks it: the Access component's one resolved shape, which the tunnel
+ * (cloudflared's origin check), the ingress gateway (its JWT policies) and the CLI read. The values come from
+ * Cloudflare (the team domain, each application's `aud`), so they are Inputs: a preview shows them as computed.
+ */
 import type * as pulumi from "@pulumi/pulumi";
 
-export interface AccessCheck {
-  /** `<team>.cloudflareaccess.com`: the token's issuer, whose keys are at `/cdn-cgi/access/certs`. */
-  teamDomain: pulumi.Output<string>;
-  /** Each protected hostname's Access application `aud` tag: the token's audience. */
-  audiences: pulumi.Output<Record<string, string>>;
+/** The team's identity: derived from its domain, `<team>.cloudflareaccess.com`. */
+export interface AccessTeam {
+  /** `<team>`, as cloudflared's origin check names it. */
+  teamName: string;
+  /** The issuer of the team's tokens: `https://<team>.cloudflareaccess.com`. */
+  issuer: string;
+  /** Where its signing keys are: `<issuer>/cdn-cgi/access/certs`. */
+  jwksUri: string;
+}
+
+/** Access in front of the protected routes. */
+export type AccessGuard = { [K in keyof AccessTeam]: pulumi.Input<string> } & {
+  /** Each protected hostname and its application's `aud` tag, the audience of the tokens Access issues for it. */
+  hosts: { hostname: string; aud: pulumi.Input<string> }[];
+};
+
+/** The team of a team domain. */
+export function accessTeam(teamDomain: string): AccessTeam {
+  const issuer = `https://${teamDomain}`;
+  return { teamName: teamDomain.split(".")[0]!, issuer, jwksUri: `${issuer}/cdn-cgi/access/certs` };
 }

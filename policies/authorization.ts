@@ -11,18 +11,26 @@ import { SECURITY_API, type AuthorizationPolicy, type AuthorizationRule } from "
 import { principal, type WorkloadIdentity } from "../model/identity";
 import type { IngressGateway } from "../model/ingress-gateway";
 import { workloadPort, type DirectRoute, type ServedRoute, type ServiceBackend } from "../model/routes";
+import type { MeshPolicy } from "./mesh-policy";
 
+type Allow = MeshPolicy<AuthorizationPolicy>;
+
+/** An ALLOW policy, keyed by its name (`key` when the name repeats across namespaces). */
 function allowPolicy(
   name: string,
   namespace: string,
   rules: AuthorizationRule[],
   selector?: Record<string, string>,
-): AuthorizationPolicy {
+  key = name,
+): Allow {
   return {
-    apiVersion: SECURITY_API,
-    kind: "AuthorizationPolicy",
-    metadata: { name, namespace },
-    spec: { ...(selector ? { selector: { matchLabels: selector } } : {}), action: "ALLOW", rules },
+    key,
+    object: {
+      apiVersion: SECURITY_API,
+      kind: "AuthorizationPolicy",
+      metadata: { name, namespace },
+      spec: { ...(selector ? { selector: { matchLabels: selector } } : {}), action: "ALLOW", rules },
+    },
   };
 }
 
@@ -32,12 +40,16 @@ const toPorts = (ports: number[]): AuthorizationRule["to"] => [{ operation: { po
  * The default deny: an ALLOW policy with no rules in the root namespace matches nothing, so every workload in the
  * mesh (ambient pods and the ingress gateway) refuses whatever no other ALLOW policy lets in.
  */
-export function allowNothing(rootNamespace: string): AuthorizationPolicy {
+export function allowNothing(rootNamespace: string): Allow {
+  const name = "allow-nothing";
   return {
-    apiVersion: SECURITY_API,
-    kind: "AuthorizationPolicy",
-    metadata: { name: "allow-nothing", namespace: rootNamespace },
-    spec: {},
+    key: name,
+    object: {
+      apiVersion: SECURITY_API,
+      kind: "AuthorizationPolicy",
+      metadata: { name, namespace: rootNamespace },
+      spec: {},
+    },
   };
 }
 
@@ -49,7 +61,7 @@ export function allowNothing(rootNamespace: string): AuthorizationPolicy {
  * (ClusterIP: pods in the cluster; LoadBalancer: the LAN too); what gets past the gateway is decided by the Gateway's
  * hosts and by the per-route allows, which do check the gateway's own identity.
  */
-export function gatewayIngressAllow(gateway: IngressGateway): AuthorizationPolicy {
+export function gatewayIngressAllow(gateway: IngressGateway): Allow {
   return allowPolicy("allow-http-ingress", gateway.namespace, [{ to: toPorts([gateway.port]) }], gateway.selector);
 }
 
@@ -58,19 +70,21 @@ export function gatewayIngressAllow(gateway: IngressGateway): AuthorizationPolic
  * HBONE to ambient pods, so its identity is verified), to the route's workload port. ztunnel cannot select the
  * Service, so the allow covers that port on every workload of the namespace.
  */
-export function gatewayToRouteAllow(route: ServedRoute, gateway: WorkloadIdentity): AuthorizationPolicy {
+export function gatewayToRouteAllow(route: ServedRoute, gateway: WorkloadIdentity): Allow {
   return allowPolicy(`allow-gateway-to-${route.name}`, route.namespace, [
     { from: [{ source: { principals: [principal(gateway)] } }], to: toPorts([workloadPort(route.backend)]) },
   ]);
 }
 
 /** Any workload of a namespace may reach any other workload of the same namespace. */
-export function sameNamespaceAllow(namespace: string): AuthorizationPolicy {
-  return allowPolicy("allow-same-namespace", namespace, [{ from: [{ source: { namespaces: [namespace] } }] }]);
+export function sameNamespaceAllow(namespace: string): Allow {
+  const name = "allow-same-namespace";
+  const rules = [{ from: [{ source: { namespaces: [namespace] } }] }];
+  return allowPolicy(name, namespace, rules, undefined, `${name}-${namespace}`);
 }
 
 /** An explicit allow from config: from a namespace (optionally one service account) to a namespace's ports. */
-export function configAllow(rule: MeshAllow, index: number): AuthorizationPolicy {
+export function configAllow(rule: MeshAllow, index: number): Allow {
   const { namespace, serviceAccount } = rule.from;
   const source = serviceAccount
     ? { principals: [principal({ namespace, serviceAccount })] }
@@ -82,7 +96,7 @@ export function configAllow(rule: MeshAllow, index: number): AuthorizationPolicy
  * Under the default deny, plaintext clients have no identity any allow could name, so an mTLS exception also
  * allows unauthenticated peers (`notPrincipals: ["*"]`) to what it covers. Mesh peers still need their own allow.
  */
-export function plaintextAllow(exception: MtlsException, index: number): AuthorizationPolicy {
+export function plaintextAllow(exception: MtlsException, index: number): Allow {
   const rule: AuthorizationRule = { from: [{ source: { notPrincipals: ["*"] } }] };
   if (exception.ports.length > 0) rule.to = toPorts(exception.ports);
   return allowPolicy(`allow-plaintext-${index}`, exception.namespace, [rule], exception.selector);
@@ -96,7 +110,7 @@ export function cloudflaredToOriginAllow(
   route: DirectRoute,
   origin: ServiceBackend,
   cloudflared: WorkloadIdentity,
-): AuthorizationPolicy {
+): Allow {
   return allowPolicy(`allow-cloudflared-to-${route.name}`, origin.namespace, [
     { from: [{ source: { principals: [principal(cloudflared)] } }], to: toPorts([workloadPort(origin)]) },
   ]);

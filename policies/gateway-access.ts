@@ -14,13 +14,9 @@ import {
   type AuthorizationRule,
   type RequestAuthentication,
 } from "../crds/istio-io";
+import type { Deferred, Leaves } from "../crds/object";
+import type { AccessGuard } from "../model/access";
 import type { IngressGateway } from "../model/ingress-gateway";
-
-/** A protected hostname and the `aud` tag of its Access application. */
-export interface ProtectedHost {
-  hostname: string;
-  aud: string;
-}
 
 /** The header Access puts its JWT in, on every request it lets through. */
 const ACCESS_JWT_HEADER = "Cf-Access-Jwt-Assertion";
@@ -28,14 +24,11 @@ const ACCESS_JWT_HEADER = "Cf-Access-Jwt-Assertion";
 /** Every form of the Host a request may carry: bare, and with any port (`h:*` is a prefix match). */
 const hostForms = (hostname: string) => [hostname, `${hostname}:*`];
 
-/** The issuer of the team's tokens. */
-const issuer = (teamDomain: string) => `https://${teamDomain}`;
-
+/** Validates the team's tokens for the guarded hosts' applications; a token that fails is refused (401 or 403). */
 export function accessRequestAuthentication(
   gateway: IngressGateway,
-  teamDomain: string,
-  hosts: readonly ProtectedHost[],
-): RequestAuthentication {
+  guard: AccessGuard,
+): Deferred<RequestAuthentication> {
   return {
     apiVersion: SECURITY_API,
     kind: "RequestAuthentication",
@@ -44,9 +37,9 @@ export function accessRequestAuthentication(
       selector: { matchLabels: gateway.selector },
       jwtRules: [
         {
-          issuer: issuer(teamDomain),
-          jwksUri: `https://${teamDomain}/cdn-cgi/access/certs`,
-          audiences: hosts.map((h) => h.aud),
+          issuer: guard.issuer,
+          jwksUri: guard.jwksUri,
+          audiences: guard.hosts.map((h) => h.aud),
           fromHeaders: [{ name: ACCESS_JWT_HEADER }],
           // Apps behind Access may read the header themselves (Grafana's JWT auth, for one).
           forwardOriginalToken: true,
@@ -57,19 +50,15 @@ export function accessRequestAuthentication(
 }
 
 /**
- * DENY on the gateway: a protected host without a valid token of the team (its issuer absent), and each protected host
+ * DENY on the gateway: a guarded host without a valid token of the team (its issuer absent), and each guarded host
  * with a token Access issued for another of the team's applications (its `aud` not this host's).
  */
-export function accessDenyPolicy(
-  gateway: IngressGateway,
-  teamDomain: string,
-  hosts: readonly ProtectedHost[],
-): AuthorizationPolicy {
-  const withoutToken: AuthorizationRule = {
-    to: [{ operation: { hosts: hosts.flatMap((h) => hostForms(h.hostname)) } }],
-    when: [{ key: "request.auth.claims[iss]", notValues: [issuer(teamDomain)] }],
+export function accessDenyPolicy(gateway: IngressGateway, guard: AccessGuard): Deferred<AuthorizationPolicy> {
+  const withoutToken: Leaves<AuthorizationRule> = {
+    to: [{ operation: { hosts: guard.hosts.flatMap((h) => hostForms(h.hostname)) } }],
+    when: [{ key: "request.auth.claims[iss]", notValues: [guard.issuer] }],
   };
-  const otherApplication = hosts.map((h): AuthorizationRule => ({
+  const otherApplication = guard.hosts.map((h): Leaves<AuthorizationRule> => ({
     to: [{ operation: { hosts: hostForms(h.hostname) } }],
     when: [{ key: "request.auth.audiences", notValues: [h.aud] }],
   }));

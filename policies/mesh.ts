@@ -3,7 +3,7 @@
  * exceptions, the default deny with the allows the stack needs under it, and config's ServiceEntries.
  */
 import type { IstioSettings } from "../config/schema";
-import type { AuthorizationPolicy, PeerAuthentication, ServiceEntry } from "../crds/istio-io";
+import type { AuthorizationPolicy } from "../crds/istio-io";
 import type { WorkloadIdentity } from "../model/identity";
 import type { IngressGateway } from "../model/ingress-gateway";
 import type { Route } from "../model/routes";
@@ -17,6 +17,7 @@ import {
   plaintextAllow,
   sameNamespaceAllow,
 } from "./authorization";
+import type { MeshPolicy } from "./mesh-policy";
 import { meshStrictMtls, mtlsException } from "./peer-authentication";
 import { serviceEntry } from "./service-entries";
 
@@ -30,12 +31,6 @@ export interface MeshPolicyInputs {
   cloudflared: WorkloadIdentity;
 }
 
-/** One object to register, with the suffix of its Pulumi resource name. */
-interface MeshPolicyObject {
-  key: string;
-  object: PeerAuthentication | AuthorizationPolicy | ServiceEntry;
-}
-
 /**
  * The allow that lets a route's traffic reach its backend: from the gateway to a gateway route's Service, or from
  * cloudflared to an in-cluster direct origin. None for a route outside the mesh (`mesh: false`), an origin outside
@@ -46,46 +41,35 @@ export function routeAllow(
   route: Route,
   gateway: WorkloadIdentity,
   cloudflared: WorkloadIdentity,
-): MeshPolicyObject | undefined {
+): MeshPolicy<AuthorizationPolicy> | undefined {
   const { backend } = route;
   if (!backend?.mesh) return undefined;
   return route.kind === "gateway"
-    ? { key: `allow-gateway-to-${route.name}`, object: gatewayToRouteAllow({ ...route, backend }, gateway) }
-    : { key: `allow-cloudflared-to-${route.name}`, object: cloudflaredToOriginAllow(route, backend, cloudflared) };
+    ? gatewayToRouteAllow({ ...route, backend }, gateway)
+    : cloudflaredToOriginAllow(route, backend, cloudflared);
 }
 
 /**
  * The allows exist only with the default deny: an ALLOW policy also denies everything it does not match to the
  * workloads it selects, so without the default deny they would turn into piecemeal denies.
  */
-function allows({ istio, routes, gateway, cloudflared }: MeshPolicyInputs): MeshPolicyObject[] {
+function allows({ istio, routes, gateway, cloudflared }: MeshPolicyInputs): MeshPolicy[] {
   return [
-    { key: "allow-nothing", object: allowNothing(ROOT_NAMESPACE) },
-    { key: "allow-http-ingress", object: gatewayIngressAllow(gateway) },
+    allowNothing(ROOT_NAMESPACE),
+    gatewayIngressAllow(gateway),
     ...routes.flatMap((route) => routeAllow(route, gateway, cloudflared) ?? []),
-    ...(istio.allowSameNamespace
-      ? istio.meshNamespaces.map((ns) => ({ key: `allow-same-namespace-${ns}`, object: sameNamespaceAllow(ns) }))
-      : []),
-    ...istio.allow.map((rule, i) => ({ key: `allow-config-${i}`, object: configAllow(rule, i) })),
-    ...istio.mtlsExceptions.map((exception, i) => ({
-      key: `allow-plaintext-${i}`,
-      object: plaintextAllow(exception, i),
-    })),
+    ...(istio.allowSameNamespace ? istio.meshNamespaces.map(sameNamespaceAllow) : []),
+    ...istio.allow.map(configAllow),
+    ...istio.mtlsExceptions.map(plaintextAllow),
   ];
 }
 
-export function meshPolicyObjects(inputs: MeshPolicyInputs): MeshPolicyObject[] {
+export function meshPolicyObjects(inputs: MeshPolicyInputs): MeshPolicy[] {
   const { istio } = inputs;
   return [
-    { key: "mtls-strict", object: meshStrictMtls(ROOT_NAMESPACE) },
-    ...istio.mtlsExceptions.map((exception, i) => ({
-      key: `mtls-exception-${i}`,
-      object: mtlsException(exception, i),
-    })),
+    meshStrictMtls(ROOT_NAMESPACE),
+    ...istio.mtlsExceptions.map(mtlsException),
     ...(istio.defaultDeny ? allows(inputs) : []),
-    ...istio.serviceEntries.map((entry) => ({
-      key: `service-entry-${entry.namespace}-${entry.name}`,
-      object: serviceEntry(entry),
-    })),
+    ...istio.serviceEntries.map(serviceEntry),
   ];
 }

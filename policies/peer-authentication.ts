@@ -4,17 +4,22 @@
  */
 import type { MtlsException } from "../config/schema";
 import { SECURITY_API, type PeerAuthentication } from "../crds/istio-io";
+import type { MeshPolicy } from "./mesh-policy";
 
 /**
  * The mesh-wide policy: named `default` in the root namespace, mTLS STRICT. In ambient, ztunnel then refuses
  * plaintext into every enrolled pod.
  */
-export function meshStrictMtls(rootNamespace: string): PeerAuthentication {
+export function meshStrictMtls(rootNamespace: string): MeshPolicy<PeerAuthentication> {
   return {
-    apiVersion: SECURITY_API,
-    kind: "PeerAuthentication",
-    metadata: { name: "default", namespace: rootNamespace },
-    spec: { mtls: { mode: "STRICT" } },
+    // Istio reads a mesh-wide policy by this name; the resource says what it is.
+    key: "mtls-strict",
+    object: {
+      apiVersion: SECURITY_API,
+      kind: "PeerAuthentication",
+      metadata: { name: "default", namespace: rootNamespace },
+      spec: { mtls: { mode: "STRICT" } },
+    },
   };
 }
 
@@ -23,18 +28,24 @@ export function meshStrictMtls(rootNamespace: string): PeerAuthentication {
  * workloads (their mode otherwise stays the mesh's STRICT). Istio rejects port-level mTLS without a selector, and
  * config enforces that, so a namespace-wide exception always covers every port.
  */
-export function mtlsException(exception: MtlsException, index: number): PeerAuthentication {
+export function mtlsException(exception: MtlsException, index: number): MeshPolicy<PeerAuthentication> {
   const selector = exception.selector ? { selector: { matchLabels: exception.selector } } : {};
+  const name = `mtls-exception-${index}`;
   return {
-    apiVersion: SECURITY_API,
-    kind: "PeerAuthentication",
-    metadata: { name: `mtls-exception-${index}`, namespace: exception.namespace },
-    spec:
-      exception.ports.length > 0
-        ? {
-            ...selector,
-            portLevelMtls: Object.fromEntries(exception.ports.map((p) => [String(p), { mode: "PERMISSIVE" as const }])),
-          }
-        : { ...selector, mtls: { mode: "PERMISSIVE" } },
+    key: name,
+    object: {
+      apiVersion: SECURITY_API,
+      kind: "PeerAuthentication",
+      metadata: { name, namespace: exception.namespace },
+      spec:
+        exception.ports.length > 0
+          ? {
+              ...selector,
+              portLevelMtls: Object.fromEntries(
+                exception.ports.map((p) => [String(p), { mode: "PERMISSIVE" as const }]),
+              ),
+            }
+          : { ...selector, mtls: { mode: "PERMISSIVE" } },
+    },
   };
 }

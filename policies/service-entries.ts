@@ -4,18 +4,22 @@
  */
 import type { ExternalService } from "../config/schema";
 import { NETWORKING_API, type ServiceEntry } from "../crds/istio-io";
+import type { MeshPolicy } from "./mesh-policy";
 
 /** One external service, outside the mesh (MESH_EXTERNAL: no mTLS, no sidecar or ztunnel at the far end). */
-export function serviceEntry(service: ExternalService): ServiceEntry {
+export function serviceEntry(service: ExternalService): MeshPolicy<ServiceEntry> {
   return {
-    apiVersion: NETWORKING_API,
-    kind: "ServiceEntry",
-    metadata: { name: service.name, namespace: service.namespace },
-    spec: {
-      hosts: service.hosts,
-      location: "MESH_EXTERNAL",
-      ports: service.ports.map((p) => ({ number: p.number, name: p.name, protocol: p.protocol })),
-      resolution: service.resolution,
+    key: `service-entry-${service.namespace}-${service.name}`,
+    object: {
+      apiVersion: NETWORKING_API,
+      kind: "ServiceEntry",
+      metadata: { name: service.name, namespace: service.namespace },
+      spec: {
+        hosts: service.hosts,
+        location: "MESH_EXTERNAL",
+        ports: service.ports.map((p) => ({ number: p.number, name: p.name, protocol: p.protocol })),
+        resolution: service.resolution,
+      },
     },
   };
 }

@@ -1,7 +1,8 @@
 import * as cloudflare from "@pulumi/cloudflare";
 import * as k8s from "@pulumi/kubernetes";
 import { beforeAll, describe, expect, it } from "vitest";
-import { accessApplicationArgs, accessPolicyParts, teamName } from "../builders/access-objects";
+import { accessApplicationArgs, accessPolicyParts } from "../builders/access-objects";
+import { accessTeam } from "../model/access";
 import { Access } from "../components/access";
 import { tunnelIngressRules } from "../builders/tunnel-config";
 import { accessDenyPolicy, accessRequestAuthentication } from "../policies/gateway-access";
@@ -9,7 +10,7 @@ import { directRoute, gateway, gatewayRoute, normalised, parsedConfig } from "./
 import { runProgram, sharedRun, stackConfig, TYPES } from "./support/harness";
 import type { AuthorizationPolicy, RequestAuthentication } from "../crds/istio-io";
 import { decide, type HttpRequest, type Jwt } from "./support/istio-authz";
-import { MOCK_TEAM_DOMAIN, mockAud, setBareMocks } from "./support/mock-runtime";
+import { MOCK_TEAM_DOMAIN, mockAud, setBareMocks } from "../offline/mock-runtime";
 
 const ACCOUNT = "0123456789abcdef0123456789abcdef";
 const APPLICATION = "cloudflare:index/zeroTrustAccessApplication:ZeroTrustAccessApplication";
@@ -77,12 +78,16 @@ describe("Access builders", () => {
         { id: "p-2", precedence: 2 },
       ],
     });
-    expect(teamName("home.cloudflareaccess.com")).toBe("home");
+    expect(accessTeam("home.cloudflareaccess.com")).toEqual({
+      teamName: "home",
+      issuer: "https://home.cloudflareaccess.com",
+      jwksUri: "https://home.cloudflareaccess.com/cdn-cgi/access/certs",
+    });
   });
 
   it("has the gateway validate Access's JWT from its header against the team's keys and the applications' audiences", () => {
     const hosts = [{ hostname: "grafana.example.com", aud: "aud-1" }];
-    expect(accessRequestAuthentication(gateway, "home.cloudflareaccess.com", hosts)).toEqual({
+    expect(accessRequestAuthentication(gateway, { ...accessTeam("home.cloudflareaccess.com"), hosts })).toEqual({
       apiVersion: "security.istio.io/v1",
       kind: "RequestAuthentication",
       metadata: { name: "cloudflare-access", namespace: "istio-ingress" },
@@ -106,7 +111,7 @@ describe("Access builders", () => {
       { hostname: "grafana.example.com", aud: "aud-1" },
       { hostname: "nas.example.com", aud: "aud-2" },
     ];
-    expect(accessDenyPolicy(gateway, "home.cloudflareaccess.com", hosts)).toEqual({
+    expect(accessDenyPolicy(gateway, { ...accessTeam("home.cloudflareaccess.com"), hosts })).toEqual({
       apiVersion: "security.istio.io/v1",
       kind: "AuthorizationPolicy",
       metadata: { name: "require-cloudflare-access", namespace: "istio-ingress" },
@@ -143,8 +148,11 @@ describe("Access builders", () => {
       { kind: "gateway", host: "blog", service: "blog", namespace: "web", port: 80 },
       { kind: "direct", host: "ssh", origin: "ssh://bastion.infra.svc:22", access: ["admins"] },
     ]);
-    const audiences = { "grafana.example.com": "aud-g", "ssh.example.com": "aud-s" };
-    expect(tunnelIngressRules(routes, gateway, { teamName: "home", audiences })).toEqual([
+    const hosts = [
+      { hostname: "grafana.example.com", aud: "aud-g" },
+      { hostname: "ssh.example.com", aud: "aud-s" },
+    ];
+    expect(tunnelIngressRules(routes, gateway, { ...accessTeam("home.cloudflareaccess.com"), hosts })).toEqual([
       {
         hostname: "grafana.example.com",
         service: "http://istio-ingress.istio-ingress.svc.cluster.local:80",
@@ -197,9 +205,10 @@ describe("the Access component with the committed config (grafana and ssh behind
   it("has the gateway check the token of grafana, its one protected gateway route, against its application's aud", () => {
     const hosts = [{ hostname: "grafana.example.com", aud: aud("grafana") }];
     const jwt = run().get(REQUEST_AUTHENTICATION, "routes-access-jwt");
-    expect(jwt.inputs).toEqual(accessRequestAuthentication(gateway, MOCK_TEAM_DOMAIN, hosts));
+    const guard = { ...accessTeam(MOCK_TEAM_DOMAIN), hosts };
+    expect(jwt.inputs).toEqual(accessRequestAuthentication(gateway, guard));
     const deny = run().get(TYPES.authorizationPolicy, "routes-access-deny");
-    expect(deny.inputs).toEqual(accessDenyPolicy(gateway, MOCK_TEAM_DOMAIN, hosts));
+    expect(deny.inputs).toEqual(accessDenyPolicy(gateway, guard));
     for (const object of [jwt, deny]) {
       expect(run().dependsOn(object, run().get(TYPES.release, "istio-base"))).toBe(true);
       expect(run().dependsOn(object, run().get(TYPES.namespace, "istio-gateway-namespace"))).toBe(true);

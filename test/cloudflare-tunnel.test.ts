@@ -16,7 +16,8 @@ import { dnsRecordComment } from "../model/dns-ownership";
 import { gatewayUrl } from "../model/ingress-gateway";
 import { directRoute, gateway, gatewayRoute, parsedConfig } from "./support/fixtures";
 import { isSecretAt, plainOccurrences, runProgram, sharedRun, TYPES } from "./support/harness";
-import { MOCK_TUNNEL_TOKEN, mockAud, setBareMocks } from "./support/mock-runtime";
+import { MOCK_TEAM_DOMAIN, MOCK_TUNNEL_TOKEN, mockAud, setBareMocks } from "../offline/mock-runtime";
+import { accessTeam } from "../model/access";
 
 const GATEWAY_URL = "http://istio-ingress.istio-ingress.svc.cluster.local:80";
 const TOKEN_FROM_SECRET = [
@@ -219,11 +220,11 @@ describe("the Tunnel component with the committed config", () => {
       tunnelId: TUNNEL_ID,
       // grafana and ssh are behind Access (test/access.test.ts): cloudflared checks their tokens.
       config: tunnelConfig(config.routes, gateway, config.tunnel.originRequest, {
-        teamName: "homecluster",
-        audiences: {
-          "grafana.example.com": mockAud("access-app-grafana"),
-          "ssh.example.com": mockAud("access-app-ssh"),
-        },
+        ...accessTeam(MOCK_TEAM_DOMAIN),
+        hosts: [
+          { hostname: "grafana.example.com", aud: mockAud("access-app-grafana") },
+          { hostname: "ssh.example.com", aud: mockAud("access-app-ssh") },
+        ],
       }),
     });
   });
@@ -353,6 +354,7 @@ describe("the Tunnel component's providers and owner, under bare mocks of anothe
     const config = parsedConfig();
     return {
       tunnel: config.tunnel,
+      namespace: config.namespaces.cloudflared,
       accountId: config.cloudflareAccountId,
       zoneId: config.cloudflareZoneId,
       routes: [gatewayRoute("grafana", "monitoring", 80)],

@@ -1,11 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../config/issues";
-import { parseConfigValues, type StackConfig } from "../config/load";
-import { preconditions, warnings } from "../config/preconditions";
+import { parseConfigValues } from "../config/load";
+import type { HomeclusterConfig } from "../config/schema";
+import { warnings } from "../config/warnings";
 import { normaliseRoutes } from "../config/routes";
 import { CONFIG_KEYS, configSchema, secretKeys } from "../config/schema";
-import { readProjectFile } from "../cli/stack-files";
+import { readProjectFile } from "../offline/stack-files";
 import { defaultVersions } from "../versions";
 import { parsedConfig } from "./support/fixtures";
 import {
@@ -17,9 +18,9 @@ import {
   STACK,
   type ConfigValues,
 } from "./support/harness";
-import { runUnderMocks } from "./support/mock-runtime";
+import { runUnderMocks } from "../offline/mock-runtime";
 
-const parse = (overrides: ConfigValues = {}): StackConfig => parsedConfig(overrides);
+const parse = (overrides: ConfigValues = {}): HomeclusterConfig => parsedConfig(overrides);
 
 /** Parses the committed config plus `overrides`, expecting failure; returns the message. */
 function failure(overrides: ConfigValues): string {
@@ -129,69 +130,6 @@ describe("the committed config", () => {
     const config = parse({ distribution: "kubeadm", cilium: { ...cilium, k8sServiceHost: "192.168.1.10" } });
     expect(config.cilium.k8sServiceHost).toBe("192.168.1.10");
     expect(config.cilium.k8sServicePort).toBe(6443);
-  });
-});
-
-describe("preconditions", () => {
-  it("lists each namespace the stack writes into without creating it, with every key that needs it", () => {
-    const istio = committed.istio as Record<string, unknown>;
-    const config = parse({
-      routes: [{ host: "wiki", service: "wiki", namespace: "legacy", port: 80, mesh: false }],
-      istio: {
-        ...istio,
-        serviceEntries: [
-          { name: "ntp", hosts: ["time.example.org"], ports: [{ number: 123, protocol: "TCP", name: "ntp" }] },
-          {
-            name: "git",
-            namespace: "egress",
-            hosts: ["git.example.org"],
-            ports: [{ number: 443, protocol: "TLS", name: "tls" }],
-          },
-        ],
-      },
-    });
-    expect(preconditions(config, true).namespaces).toEqual([
-      { name: "monitoring", neededBy: ["homecluster:istio.meshNamespaces (ambient label)"] },
-      { name: "media", neededBy: ["homecluster:istio.meshNamespaces (ambient label)", "homecluster:istio.allow[0]"] },
-      { name: "infra", neededBy: ["homecluster:istio.meshNamespaces (ambient label)"] },
-      { name: "legacy", neededBy: ["homecluster:routes[0] (VirtualService)"] },
-      { name: "egress", neededBy: ["homecluster:istio.serviceEntries[1]"] },
-    ]);
-  });
-
-  it("names the releases that must not exist yet, and asks the token to mint only when it must", () => {
-    const minting = preconditions(parse(), true);
-    expect(minting.releases).toEqual([
-      { releaseName: "cilium", namespace: "kube-system", chart: "cilium" },
-      { releaseName: "istio-base", namespace: "istio-system", chart: "base" },
-      { releaseName: "istiod", namespace: "istio-system", chart: "istiod" },
-      { releaseName: "istio-cni", namespace: "istio-system", chart: "cni" },
-      { releaseName: "ztunnel", namespace: "istio-system", chart: "ztunnel" },
-      { releaseName: "istio-ingress", namespace: "istio-ingress", chart: "gateway" },
-      { releaseName: "external-dns", namespace: "external-dns", chart: "external-dns" },
-    ]);
-    // grafana and ssh are behind Access; the team domain is looked up unless config gives it.
-    const groups = (p: ReturnType<typeof preconditions>) => p.tokenNeeds.map((n) => `${n.group} (${n.scope})`);
-    expect(groups(minting)).toEqual([
-      "Cloudflare Tunnel Write (account)",
-      "DNS Write (zone)",
-      "Zone Read (zone)",
-      "API Tokens Write (user)",
-      "Access: Apps and Policies Write (account)",
-      "Access: Organizations, Identity Providers, and Groups Read (account)",
-    ]);
-    expect(minting.assumptions).toContain(
-      "the Cloudflare API token may: Cloudflare Tunnel Write on account 0123456789abcdef0123456789abcdef, for the tunnel and its configuration; DNS Write on zone fedcba9876543210fedcba9876543210 (example.com), for the routes' CNAMEs; Zone Read on zone fedcba9876543210fedcba9876543210 (example.com), for the zone; API Tokens Write on the token's user, for minting external-dns' zone-scoped token; Access: Apps and Policies Write on account 0123456789abcdef0123456789abcdef, for the Access applications; Access: Organizations, Identity Providers, and Groups Read on account 0123456789abcdef0123456789abcdef, for looking up the team domain",
-    );
-    expect(groups(preconditions(parse(), false))).not.toContain("API Tokens Write (user)");
-    const access = { ...(committed.access as object), teamDomain: "home.cloudflareaccess.com" };
-    expect(groups(preconditions(parse({ access }), true))).not.toContain(
-      "Access: Organizations, Identity Providers, and Groups Read (account)",
-    );
-    const monitored = parse({ externalDns: { serviceMonitor: true } });
-    expect(preconditions(monitored, true).assumptions).toContain(
-      "the Prometheus Operator's ServiceMonitor CRD is installed",
-    );
   });
 });
 

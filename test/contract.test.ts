@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { HomeclusterOutputs } from "../contract";
 import { defaultVersions } from "../versions";
 import { plainOccurrences, sharedRun, TEST_API_TOKEN, TYPES, type ProgramRun } from "./support/harness";
-import { MOCK_MINTED_TOKEN, MOCK_TEAM_DOMAIN, MOCK_TUNNEL_TOKEN, mockAud } from "./support/mock-runtime";
+import { MOCK_MINTED_TOKEN, MOCK_TEAM_DOMAIN, MOCK_TUNNEL_TOKEN, mockAud } from "../offline/mock-runtime";
 
 /** The contract as a strict runtime schema: an extra, missing, renamed or re-typed output fails to parse. */
 const contractSchema = z.strictObject({

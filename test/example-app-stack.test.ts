@@ -3,11 +3,11 @@
  * a homecluster run (the committed config) behind its StackReference.
  */
 import { describe, expect, it, vi } from "vitest";
-import { applyProjectConfig } from "../cli/pulumi-config-gate";
-import { readStackFile } from "../cli/stack-files";
-import type { ProjectFile } from "../cli/pulumi-config-gate";
+import { applyProjectConfig } from "../offline/config-gate";
+import { readStackFile } from "../offline/stack-files";
+import type { ProjectFile } from "../offline/config-gate";
 import { decrypt, runProgram } from "./support/harness";
-import { runUnderMocks, type MockRun } from "./support/mock-runtime";
+import { runUnderMocks, type MockRun } from "../offline/mock-runtime";
 
 const PROJECT = "homecluster-app-example";
 const project = readStackFile("examples/app-stack/Pulumi.yaml") as ProjectFile;

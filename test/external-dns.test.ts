@@ -8,7 +8,7 @@ import { ExternalDns } from "../components/external-dns";
 import { EXTERNAL_DNS_LABEL_FILTER, tunnelRouteLabels } from "../model/dns-ownership";
 import { parsedConfig } from "./support/fixtures";
 import { isSecretAt, plainOccurrences, runProgramError, sharedRun, TEST_API_TOKEN, TYPES } from "./support/harness";
-import { MOCK_MINTED_TOKEN, setBareMocks } from "./support/mock-runtime";
+import { MOCK_MINTED_TOKEN, setBareMocks } from "../offline/mock-runtime";
 
 const PERMISSION_GROUPS = "cloudflare:index/getApiTokenPermissionGroupsList:getApiTokenPermissionGroupsList";
 /** The committed stack config's zone. */
@@ -264,7 +264,13 @@ describe("the ExternalDns component with an existing token, and no Istio source"
 describe("the ExternalDns component's providers", () => {
   let k8sProvider: k8s.Provider;
   let cilium: pulumi.ComponentResource;
-  const componentArgs = () => ({ ...args(), version: "1.21.1", cilium, istioCrds: cilium });
+  const componentArgs = () => ({
+    ...args(),
+    namespace: parsedConfig().namespaces.externalDns,
+    version: "1.21.1",
+    cilium,
+    istioCrds: cilium,
+  });
   beforeAll(async () => {
     await setBareMocks("homecluster");
     k8sProvider = new k8s.Provider("validation-k8s", { context: "test" });

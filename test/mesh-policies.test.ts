@@ -23,7 +23,7 @@ const cloudflared = cloudflaredIdentity("cloudflared");
 
 describe("peer authentication builders", () => {
   it("sets STRICT mTLS mesh-wide with the policy named default in the root namespace", () => {
-    expect(meshStrictMtls("istio-system")).toEqual({
+    expect(meshStrictMtls("istio-system").object).toEqual({
       apiVersion: "security.istio.io/v1",
       kind: "PeerAuthentication",
       metadata: { name: "default", namespace: "istio-system" },
@@ -32,19 +32,19 @@ describe("peer authentication builders", () => {
   });
 
   it("makes an exception PERMISSIVE for a namespace, selected workloads, or their listed ports", () => {
-    expect(mtlsException({ namespace: "legacy", ports: [] }, 0)).toEqual({
+    expect(mtlsException({ namespace: "legacy", ports: [] }, 0).object).toEqual({
       apiVersion: "security.istio.io/v1",
       kind: "PeerAuthentication",
       metadata: { name: "mtls-exception-0", namespace: "legacy" },
       spec: { mtls: { mode: "PERMISSIVE" } },
     });
-    expect(mtlsException({ namespace: "legacy", ports: [], selector: { app: "nfs" } }, 1).spec).toEqual({
+    expect(mtlsException({ namespace: "legacy", ports: [], selector: { app: "nfs" } }, 1).object.spec).toEqual({
       selector: { matchLabels: { app: "nfs" } },
       mtls: { mode: "PERMISSIVE" },
     });
     // Port-level: the rest of the workload stays STRICT (no mtls key: it inherits the mesh's mode).
     expect(
-      mtlsException({ namespace: "monitoring", ports: [9100, 9090], selector: { app: "exporter" } }, 2).spec,
+      mtlsException({ namespace: "monitoring", ports: [9100, 9090], selector: { app: "exporter" } }, 2).object.spec,
     ).toEqual({
       selector: { matchLabels: { app: "exporter" } },
       portLevelMtls: { "9100": { mode: "PERMISSIVE" }, "9090": { mode: "PERMISSIVE" } },
@@ -58,7 +58,7 @@ describe("authorization builders", () => {
   });
 
   it("denies by default with an empty ALLOW policy in the root namespace", () => {
-    expect(allowNothing("istio-system")).toEqual({
+    expect(allowNothing("istio-system").object).toEqual({
       apiVersion: "security.istio.io/v1",
       kind: "AuthorizationPolicy",
       metadata: { name: "allow-nothing", namespace: "istio-system" },
@@ -67,7 +67,7 @@ describe("authorization builders", () => {
   });
 
   it("opens the gateway's HTTP port on the gateway pods only, without a principal (the gateway gets plaintext)", () => {
-    expect(gatewayIngressAllow(gateway)).toEqual({
+    expect(gatewayIngressAllow(gateway).object).toEqual({
       apiVersion: "security.istio.io/v1",
       kind: "AuthorizationPolicy",
       metadata: { name: "allow-http-ingress", namespace: "istio-ingress" },
@@ -80,7 +80,7 @@ describe("authorization builders", () => {
   });
 
   it("lets the gateway's identity reach a routed service's port, in the route's namespace", () => {
-    expect(gatewayToRouteAllow(gatewayRoute("jellyfin", "media", 8096), gateway)).toEqual({
+    expect(gatewayToRouteAllow(gatewayRoute("jellyfin", "media", 8096), gateway).object).toEqual({
       apiVersion: "security.istio.io/v1",
       kind: "AuthorizationPolicy",
       metadata: { name: "allow-gateway-to-jellyfin", namespace: "media" },
@@ -95,14 +95,14 @@ describe("authorization builders", () => {
       },
     });
     // The workload port, when the Service maps port 80 to another one.
-    const grafana = gatewayToRouteAllow(gatewayRoute("grafana", "monitoring", 80, 3000), gateway);
+    const grafana = gatewayToRouteAllow(gatewayRoute("grafana", "monitoring", 80, 3000), gateway).object;
     expect(grafana.spec.rules).toEqual([
       { from: [{ source: { principals: [GATEWAY_PRINCIPAL] } }], to: [{ operation: { ports: ["3000"] } }] },
     ]);
   });
 
   it("allows a namespace to itself", () => {
-    expect(sameNamespaceAllow("media")).toEqual({
+    expect(sameNamespaceAllow("media").object).toEqual({
       apiVersion: "security.istio.io/v1",
       kind: "AuthorizationPolicy",
       metadata: { name: "allow-same-namespace", namespace: "media" },
@@ -118,7 +118,7 @@ describe("authorization builders", () => {
           to: { namespace: "media", ports: [9090, 8096] },
         },
         0,
-      ),
+      ).object,
     ).toEqual({
       apiVersion: "security.istio.io/v1",
       kind: "AuthorizationPolicy",
@@ -134,18 +134,20 @@ describe("authorization builders", () => {
       },
     });
     expect(
-      configAllow({ from: { namespace: "backup" }, to: { namespace: "data", ports: [5432] } }, 4).spec.rules,
+      configAllow({ from: { namespace: "backup" }, to: { namespace: "data", ports: [5432] } }, 4).object.spec.rules,
     ).toEqual([{ from: [{ source: { namespaces: ["backup"] } }], to: [{ operation: { ports: ["5432"] } }] }]);
   });
 
   it("lets unauthenticated clients through an mTLS exception under the default deny", () => {
-    expect(plaintextAllow({ namespace: "legacy", ports: [] }, 0)).toEqual({
+    expect(plaintextAllow({ namespace: "legacy", ports: [] }, 0).object).toEqual({
       apiVersion: "security.istio.io/v1",
       kind: "AuthorizationPolicy",
       metadata: { name: "allow-plaintext-0", namespace: "legacy" },
       spec: { action: "ALLOW", rules: [{ from: [{ source: { notPrincipals: ["*"] } }] }] },
     });
-    expect(plaintextAllow({ namespace: "monitoring", ports: [9100], selector: { app: "exporter" } }, 1).spec).toEqual({
+    expect(
+      plaintextAllow({ namespace: "monitoring", ports: [9100], selector: { app: "exporter" } }, 1).object.spec,
+    ).toEqual({
       selector: { matchLabels: { app: "exporter" } },
       action: "ALLOW",
       rules: [{ from: [{ source: { notPrincipals: ["*"] } }], to: [{ operation: { ports: ["9100"] } }] }],
@@ -156,7 +158,7 @@ describe("authorization builders", () => {
 describe("cloudflared's allow to a direct origin", () => {
   it("lets cloudflared's identity reach an in-cluster origin's port", () => {
     const ssh = directRoute("ssh", "ssh://bastion.infra.svc.cluster.local:22");
-    expect(cloudflaredToOriginAllow(ssh, ssh.backend!, cloudflared)).toEqual({
+    expect(cloudflaredToOriginAllow(ssh, ssh.backend!, cloudflared).object).toEqual({
       apiVersion: "security.istio.io/v1",
       kind: "AuthorizationPolicy",
       metadata: { name: "allow-cloudflared-to-ssh", namespace: "infra" },
@@ -171,7 +173,7 @@ describe("cloudflared's allow to a direct origin", () => {
 
   it("matches the container port when the route gives targetPort", () => {
     const db = directRoute("db", "tcp://postgres.data.svc:5432", 15432);
-    expect(cloudflaredToOriginAllow(db, db.backend!, cloudflared).spec.rules).toEqual([
+    expect(cloudflaredToOriginAllow(db, db.backend!, cloudflared).object.spec.rules).toEqual([
       { from: [{ source: { principals: [CLOUDFLARED_PRINCIPAL] } }], to: [{ operation: { ports: ["15432"] } }] },
     ]);
   });
@@ -200,7 +202,7 @@ describe("Cilium probe policy and ServiceEntries", () => {
         hosts: ["github.com"],
         ports: [{ number: 443, protocol: "TLS", name: "tls" }],
         resolution: "DNS",
-      }),
+      }).object,
     ).toEqual({
       apiVersion: "networking.istio.io/v1",
       kind: "ServiceEntry",
@@ -256,7 +258,9 @@ describe("meshPolicyObjects", () => {
 
   it("gives each route the allow to its backend: from the gateway, from cloudflared, or none", () => {
     const [grafana, ssh, nas] = inputs.routes;
-    expect(routeAllow(grafana!, gateway, cloudflared)?.object).toEqual(gatewayToRouteAllow(grafana as never, gateway));
+    expect(routeAllow(grafana!, gateway, cloudflared)?.object).toEqual(
+      gatewayToRouteAllow(grafana as never, gateway).object,
+    );
     expect(routeAllow(ssh!, gateway, cloudflared)?.key).toBe("allow-cloudflared-to-ssh");
     // An origin outside the cluster has no workload here to protect.
     expect(routeAllow(nas!, gateway, cloudflared)).toBeUndefined();

@@ -6,19 +6,19 @@ import { promisify } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { changes, diffPlans, type PlanDiff } from "../cli/plan-diff";
-import type { Plan } from "../cli/plan-model";
+import type { Plan } from "../cli/stack/plan-model";
 import { main } from "../cli/plan";
-import { PROJECT_ROOT } from "../cli/stack-files";
+import { PROJECT_ROOT } from "../offline/stack-files";
 import { editStackFile, loadProgram, stackConfig } from "./support/harness";
-import { MOCK_MINTED_TOKEN, MOCK_TUNNEL_TOKEN } from "./support/mock-runtime";
+import { MOCK_MINTED_TOKEN, MOCK_TUNNEL_TOKEN } from "../offline/mock-runtime";
 
 /** Runs the plan command in-process, as `npm run plan -- ...args` would. */
 async function plan(...args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
   let stdout = "";
   let stderr = "";
-  const code = await main(args, {
-    stdout: (text) => (stdout += text),
-    stderr: (text) => (stderr += text),
+  const code = await main(args, process.env, {
+    stdout: { write: (text: string) => (stdout += text) },
+    stderr: { write: (text: string) => (stderr += text) },
     loadProgram,
   });
   return { stdout, stderr, code };
@@ -63,8 +63,15 @@ describe("npm run plan", () => {
     ].map((heading) => text.indexOf(heading));
     expect(headings.every((at) => at > 0)).toBe(true);
     expect(headings).toEqual([...headings].sort((a, b) => a - b));
-    expect(section("Preconditions of pulumi up (the stack assumes these and creates none of them)")).toMatch(
-      /Namespaces that must exist:\n\s+monitoring\s+homecluster:istio\.meshNamespaces \(ambient label\), homecluster:routes\[0\] \(VirtualService, allow\)\n\s+media\s+.*homecluster:istio\.allow\[0\]\n\s+infra\s+homecluster:istio\.meshNamespaces \(ambient label\), homecluster:routes\[3\] \(allow\)\n/,
+    // Read off the program's graph: what reads, patches or writes into each namespace without creating it.
+    expect(section("Preconditions of pulumi up (the stack assumes these and creates none of them)")).toContain(
+      [
+        "  Namespaces that must exist:",
+        "    monitoring  read by mesh-namespace-monitoring, AuthorizationPolicy allow-same-namespace, AuthorizationPolicy allow-gateway-to-grafana, VirtualService grafana, patched by mesh-enrol-monitoring",
+        "    media       read by mesh-namespace-media, AuthorizationPolicy allow-same-namespace, AuthorizationPolicy allow-gateway-to-jellyfin, AuthorizationPolicy allow-gateway-to-apex, AuthorizationPolicy allow-config-0, VirtualService jellyfin, VirtualService apex, patched by mesh-enrol-media",
+        "    infra       read by mesh-namespace-infra, AuthorizationPolicy allow-same-namespace, AuthorizationPolicy allow-cloudflared-to-ssh, patched by mesh-enrol-infra",
+        "  - kube context",
+      ].join("\n"),
     );
     expect(section("Warnings")).toContain(
       "homecluster:istio.gateway.serviceType is LoadBalancer: every gateway route is also served on the LAN at 192.168.1.225",
@@ -89,8 +96,10 @@ describe("npm run plan", () => {
     const full = await plan("--values");
     expect(full.stdout).toMatch(/socketLB:\n\s+hostNamespaceOnly: true/);
     for (const output of [text, full.stdout]) {
-      expect(output).toContain('tunnelSecret: "[secret]"');
-      for (const secret of [MOCK_TUNNEL_TOKEN, MOCK_MINTED_TOKEN, "plan-placeholder-cloudflareApiToken"]) {
+      expect(output).toContain('apiToken: "[secret]"');
+      // Computed by the providers: unknown before up, as in a real preview.
+      expect(output).toContain('tunnelSecret: "[computed]"');
+      for (const secret of [MOCK_TUNNEL_TOKEN, MOCK_MINTED_TOKEN, "offline-placeholder-cloudflareApiToken"]) {
         expect(output).not.toContain(secret);
       }
     }
@@ -104,9 +113,9 @@ describe("npm run plan", () => {
       fs.readFileSync(path.join(out, "kubernetes/istio-system/AuthorizationPolicy-mesh-allow-nothing.yaml"), "utf8"),
     ).toContain("kind: AuthorizationPolicy");
     const secret = fs.readFileSync(path.join(out, "kubernetes/cloudflared/Secret-tunnel-token.yaml"), "utf8");
-    expect(secret).toContain("[secret]");
+    expect(secret).toContain('stringData: "[computed]"');
     expect(secret).not.toContain(MOCK_TUNNEL_TOKEN);
-    expect(JSON.parse(fs.readFileSync(path.join(out, "plan.json"), "utf8")).format).toBe(1);
+    expect(JSON.parse(fs.readFileSync(path.join(out, "plan.json"), "utf8")).format).toBe(2);
   });
 
   it("--out replaces an earlier plan, and refuses any other non-empty directory without touching it", async () => {
@@ -226,7 +235,7 @@ describe("npm run plan -- --diff", () => {
     fs.writeFileSync(bogus, '{"resources": 3}');
     expect(await plan("--diff", bogus)).toMatchObject({
       code: 1,
-      stderr: `error: ${bogus}: not an offline plan of format 1 (write it with: npm run plan -- --json)\n`,
+      stderr: `error: ${bogus}: not an offline plan of format 2 (write it with: npm run -s plan -- --json > FILE)\n`,
     });
   });
 });
@@ -258,18 +267,17 @@ describe("npm run plan's errors: one line naming the key or the file, no stack t
   it("on a bad option: the usage, exit 2; --help prints it", async () => {
     const bad = await plan("--bogus");
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/^error: unknown option '--bogus'\n\nusage: npm run plan/);
-    expect((await plan("--help")).stdout).toMatch(/--diff OLD\.json {5}print what changes from an earlier --json plan/);
+    expect(bad.stderr).toMatch(/^error: unknown option '--bogus'\n\nusage: npm run -s plan -- /);
+    expect((await plan("--help")).stdout).toMatch(/--diff OLD\.json {4}print what changes from an earlier --json plan/);
   });
 });
 
-describe("npm run plan as a user runs it (ts-node, outside vitest)", () => {
+describe("npm run plan as a user runs it (outside vitest)", () => {
   it("prints the plan of the committed stack", async () => {
-    const { stdout } = await promisify(execFile)(
-      process.execPath,
-      [path.join(PROJECT_ROOT, "node_modules/ts-node/dist/bin.js"), "--transpile-only", "cli/plan.ts", "--json"],
-      { cwd: PROJECT_ROOT, maxBuffer: 16 * 1024 * 1024 },
-    );
+    const { stdout } = await promisify(execFile)("npm", ["run", "-s", "plan", "--", "--json"], {
+      cwd: PROJECT_ROOT,
+      maxBuffer: 16 * 1024 * 1024,
+    });
     const parsed = JSON.parse(stdout) as Plan;
     expect(parsed.stack).toBe("homecluster");
     expect(parsed.resources.find((r) => r.name === "cilium-release")?.inputs).toMatchObject({ chart: "cilium" });

@@ -12,8 +12,8 @@ import {
   missingConfigKeys,
   validateConfigValue,
   type ProjectFile,
-} from "../cli/pulumi-config-gate";
-import { PROJECT_ROOT, readProjectFile, readStackFile } from "../cli/stack-files";
+} from "../offline/config-gate";
+import { PROJECT_ROOT, readProjectFile, readStackFile } from "../offline/stack-files";
 import { cliConfig, decrypt, editStackFile, encrypt, runProgram, runProgramError, STACK } from "./support/harness";
 
 const project = (config: Record<string, unknown>): ProjectFile => ({ name: "p", config });

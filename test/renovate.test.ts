@@ -5,7 +5,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { PROJECT_ROOT } from "../cli/stack-files";
+import { PROJECT_ROOT } from "../offline/stack-files";
 import { charts, defaultVersions } from "../versions";
 
 interface CustomManager {

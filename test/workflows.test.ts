@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
-import { PROJECT_ROOT } from "../cli/stack-files";
+import { PROJECT_ROOT } from "../offline/stack-files";
 
 interface Step {
   uses?: string;

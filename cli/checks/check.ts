@@ -29,22 +29,6 @@ export interface Check<Context> {
   run(context: Context): Promise<Result>;
 }
 
-/**
- * An error already phrased for the user in one line (API clients translate theirs into this). `status` is the HTTP
- * status when the API answered, so a check can treat 404 or 403 as a finding rather than an error.
- */
-export class CheckError extends Error {
-  readonly status: number | undefined;
-  readonly fix: string | undefined;
-
-  constructor(message: string, options: { status?: number; fix?: string } = {}) {
-    super(message);
-    this.name = "CheckError";
-    this.status = options.status;
-    this.fix = options.fix;
-  }
-}
-
 export const ok = (message: string): Result => ({ status: "ok", message });
 export const warn = (message: string, fix: string): Result => ({ status: "warn", message, fix });
 export const fail = (message: string, fix: string): Result => ({ status: "fail", message, fix });

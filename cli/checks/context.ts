@@ -4,7 +4,7 @@
  */
 import { connectCloudflare, type CloudflareClient } from "../clients/cloudflare";
 import { connectKube, type KubeClient } from "../clients/kube";
-import type { StackFacts } from "../stack";
+import type { StackFacts } from "../stack/facts";
 
 export interface CheckContext {
   facts: StackFacts;

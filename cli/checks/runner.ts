@@ -3,7 +3,8 @@
  * declared. A check that throws fails with the error's one line (never a stack trace); a check whose `needs` did not
  * pass is skipped; a check still pending at the deadline fails as timed out, so the whole run ends by then.
  */
-import { CheckError, type Check, type Status } from "./check";
+import { CheckError } from "../clients/error";
+import type { Check, Status } from "./check";
 
 export interface Outcome {
   id: string;

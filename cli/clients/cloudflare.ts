@@ -4,7 +4,7 @@
  * error turned into one line. The token itself never appears in a message.
  */
 import Cloudflare from "cloudflare";
-import { CheckError } from "../checks/check";
+import { CheckError } from "./error";
 
 export const TOKEN_ENV = "CLOUDFLARE_API_TOKEN";
 export const TOKEN_FIX = `export ${TOKEN_ENV}=$(pulumi config get cloudflareApiToken)`;

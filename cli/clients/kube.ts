@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type * as K8s from "@kubernetes/client-node" with { "resolution-mode": "import" };
-import { CheckError } from "../checks/check";
+import { CheckError } from "./error";
 
 type ClientNode = typeof import("@kubernetes/client-node", { with: { "resolution-mode": "import" } });
 
@@ -19,6 +19,8 @@ export interface KubeApis {
   apps: K8s.AppsV1Api;
   custom: K8s.CustomObjectsApi;
   version: K8s.VersionApi;
+  /** Any object by apiVersion and kind (its resource found through API discovery). */
+  objects: K8s.KubernetesObjectApi;
 }
 
 export interface KubeClient {
@@ -113,6 +115,10 @@ function translate(k8s: ClientNode, error: unknown, target: KubeTarget, server: 
     });
   }
   const failure = error as { name?: string; code?: string; message?: string };
+  // Discovery knows no such kind (its CRD is not installed): no object of it can exist.
+  if (/^Unrecognized API version and kind/.test(failure.message ?? "")) {
+    return new CheckError(`${context}: ${failure.message}`, { status: 404 });
+  }
   const unreachable = (reason: string) =>
     new CheckError(`cannot reach the API server of ${context} (${server}): ${reason}`, {
       fix: `is the cluster up, and is ${context} the right one? (kubectl --context ${target.context} get nodes)`,
@@ -153,6 +159,7 @@ export async function connectKube(target: KubeTarget): Promise<KubeClient> {
     apps: new k8s.AppsV1Api(configuration),
     custom: new k8s.CustomObjectsApi(configuration),
     version: new k8s.VersionApi(configuration),
+    objects: new k8s.KubernetesObjectApi(configuration),
   };
   const request = async <T>(call: (apis: KubeApis) => Promise<T>): Promise<T> => {
     try {

@@ -2,8 +2,9 @@
  * Each check is a function over API responses: here each one on a healthy and on broken responses, built from the
  * APIs' documented shapes (fixtures.ts). And the framework: concurrency, skips, the deadline, rendering.
  */
-import { describe, expect, it } from "vitest";
-import { CheckError, ok, type Check } from "../../cli/checks/check";
+import { beforeAll, describe, expect, it } from "vitest";
+import { ok, type Check } from "../../cli/checks/check";
+import { CheckError } from "../../cli/clients/error";
 import { permissionsResult, tokenResult, zoneResult, type TokenPolicyInfo } from "../../cli/checks/cloudflare/account";
 import { cnamesResult, collisionsResult, type DnsRecordInfo } from "../../cli/checks/cloudflare/dns";
 import {
@@ -22,7 +23,7 @@ import {
   otherCniResult,
   versionSupport,
 } from "../../cli/checks/kubernetes/cluster";
-import { policiesResult } from "../../cli/checks/kubernetes/istio";
+import { customObjectsResult } from "../../cli/checks/kubernetes/istio";
 import { logResult } from "../../cli/checks/kubernetes/logs";
 import { enrolmentResult, requiredNamespacesResult } from "../../cli/checks/kubernetes/namespaces";
 import { matches, resourceOf } from "../../cli/checks/kubernetes/objects";
@@ -32,6 +33,7 @@ import { probeResult } from "../../cli/checks/probe";
 import { exitCode, redact, renderJson, renderText } from "../../cli/checks/render";
 import { runChecks } from "../../cli/checks/runner";
 import { parseArgs } from "../../cli/command";
+import { COMPUTED, type StackFacts } from "../../cli/stack/facts";
 import { doctor } from "../../cli/doctor";
 import {
   accountBeforeUp,
@@ -48,7 +50,10 @@ import {
   TUNNEL_ID,
 } from "./fixtures";
 
-const facts = loadFacts();
+let facts: StackFacts;
+beforeAll(async () => {
+  facts = await loadFacts();
+});
 const READY = { status: "True", message: "kubelet is posting ready status" };
 const nodes = [node("cp1", "192.168.1.11", READY), node("w1", "192.168.1.12", READY)];
 
@@ -152,7 +157,7 @@ describe("Kubernetes checks", () => {
   });
 
   it("deploymentResult and daemonSetResult: ready, partly ready, missing, not ready with the pod's reason", () => {
-    const ref = facts.istio.istiod;
+    const ref = { kind: "Deployment" as const, namespace: "istio-system", name: "istiod" };
     const labels = { app: "istiod" };
     const healthy = deployment("istio-system", "istiod", labels, 2);
     const pods = [pod("istio-system", "istiod-a", labels, "cp1"), pod("istio-system", "istiod-b", labels, "w1")];
@@ -167,7 +172,7 @@ describe("Kubernetes checks", () => {
     expect(deploymentResult(ref, none, []).status).toBe("fail");
     expect(deploymentResult(ref, undefined, []).message).toBe("Deployment istio-system/istiod not found");
 
-    const ztunnel = facts.istio.ztunnel;
+    const ztunnel = { kind: "DaemonSet" as const, namespace: "istio-system", name: "ztunnel" };
     const zLabels = { app: "ztunnel" };
     const ds = daemonSet("istio-system", "ztunnel", zLabels);
     const onNodes = [pod("istio-system", "ztunnel-a", zLabels, "cp1"), pod("istio-system", "ztunnel-b", zLabels, "w1")];
@@ -179,8 +184,9 @@ describe("Kubernetes checks", () => {
     ).toBe("not ready on w1 (CrashLoopBackOff)");
   });
 
-  it("Cilium's pool, L2 policy and the gateway's address", () => {
-    const custom = healthyCluster().custom;
+  it("Cilium's pool, L2 policy and the gateway's address", async () => {
+    const cluster = await healthyCluster();
+    const custom = cluster.custom;
     const pools = custom["cilium.io/v2/ciliumloadbalancerippools"]!;
     expect(lbPoolObjectResult(pools, facts.cilium.lbPool)).toEqual(ok("cilium-lb-pool: 192.168.1.224/28"));
     const other = [{ metadata: { name: "old" }, spec: { blocks: [{ cidr: "10.0.0.0/24" }] } }];
@@ -198,7 +204,7 @@ describe("Kubernetes checks", () => {
     expect(l2PolicyResult(l2, facts.cilium.l2Policy).status).toBe("ok");
     expect(l2PolicyResult([], facts.cilium.l2Policy).message).toBe("no CiliumL2AnnouncementPolicy exists");
 
-    const service = healthyCluster().services[0]!;
+    const service = cluster.services[0]!;
     expect(gatewayAddressResult(service, facts.gateway)).toEqual(
       ok("Service istio-ingress/istio-ingress: 192.168.1.225"),
     );
@@ -211,25 +217,43 @@ describe("Kubernetes checks", () => {
     );
   });
 
-  it("policiesResult: every object exists with the stack's spec", () => {
-    const listed = (objects: typeof facts.istio.policies) =>
+  it("customObjectsResult: every object exists with the stack's spec; what Cloudflare computes matches anything", () => {
+    const istio = facts.customObjects.filter((o) => o.apiVersion.includes("istio.io"));
+    const listed = (objects: typeof istio) =>
       new Map(
         [...new Set(objects.map((o) => o.kind))].map((kind) => [
           kind,
           structuredClone(objects.filter((o) => o.kind === kind)),
         ]),
       );
-    expect(policiesResult(facts.istio.policies, listed(facts.istio.policies)).message).toMatch(
-      /^\d+ objects as the stack sets them \(PeerAuthentication: 1, AuthorizationPolicy: \d+\)$/,
+    expect(customObjectsResult(istio, listed(istio)).message).toBe(
+      "9 objects as the stack sets them (AuthorizationPolicy: 5, PeerAuthentication: 1, Gateway: 1, VirtualService: 2)",
     );
-    const withoutDeny = facts.istio.policies.filter((o) => o.metadata.name !== "allow-nothing");
-    expect(policiesResult(facts.istio.policies, listed(withoutDeny)).message).toBe(
+    const withoutDeny = istio.filter((o) => o.metadata.name !== "allow-nothing");
+    expect(customObjectsResult(istio, listed(withoutDeny)).message).toBe(
       "missing: AuthorizationPolicy istio-system/allow-nothing",
     );
+    const edited = structuredClone(istio);
+    const deny = edited.find((o) => o.metadata.name === "allow-nothing")!;
+    deny.spec = { rules: [{}] };
+    expect(customObjectsResult(istio, listed(edited), true)).toMatchObject({
+      status: "fail",
+      message: "not as the stack sets it: AuthorizationPolicy istio-system/allow-nothing",
+    });
+    // Cilium's CRDs default fields, so there a key the stack did not set is not an edit.
+    expect(customObjectsResult(istio, listed(edited), false).status).toBe("ok");
+    const mtls = structuredClone(istio);
+    mtls.find((o) => o.kind === "PeerAuthentication")!.spec = { mtls: { mode: "PERMISSIVE" } };
+    expect(customObjectsResult(istio, listed(mtls), false).message).toMatch(
+      /^not as the stack sets it: PeerAuthentication /,
+    );
+    const computed = [{ ...istio[0]!, spec: { audiences: [COMPUTED] } }];
+    expect(customObjectsResult(computed, listed([{ ...istio[0]!, spec: { audiences: ["a1b2"] } }])).status).toBe("ok");
+    expect(customObjectsResult(computed, listed([{ ...istio[0]!, spec: {} }])).status).toBe("fail");
   });
 
   it("logResult: quotes the most severe problem, ignores debug lines", () => {
-    const ref = facts.externalDns.deployment;
+    const ref = facts.externalDns.deployment!;
     const log = (...lines: string[]) => [{ pod: "external-dns-1", text: lines.join("\n") }];
     expect(logResult(log('level=info msg="All records are already up to date"'), ref).status).toBe("ok");
     expect(logResult(log('level=debug msg="Skipping endpoint because owner id does not match"'), ref).status).toBe(
@@ -284,7 +308,6 @@ describe("Kubernetes checks", () => {
 });
 
 describe("Cloudflare checks", () => {
-  const cloudflare = facts.cloudflare;
   const policies = (accountBeforeUp().tokenDetails as { policies: TokenPolicyInfo[] }).policies;
 
   it("tokenResult: active, expiring soon, expired", () => {
@@ -307,6 +330,7 @@ describe("Cloudflare checks", () => {
   });
 
   it("permissionsResult: groups by name on the right scope, nested and wildcard resources, denies", () => {
+    const { cloudflare } = facts;
     expect(permissionsResult(policies, cloudflare)).toEqual(
       ok("may Cloudflare Tunnel Write, DNS Write, Zone Read, API Tokens Write and Access: Apps and Policies Write"),
     );

@@ -9,7 +9,9 @@ import * as path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { DEADLINE_GRACE_MS } from "../../cli/checks/runner";
-import { DEFAULT_TIMEOUT_SECONDS, parseArgs, type Io, type Options } from "../../cli/command";
+import { DEFAULT_TIMEOUT_SECONDS } from "../../cli/check-command";
+import { parseArgs, type Io } from "../../cli/command";
+import { loadProgram } from "../support/harness";
 import { doctor as doctorCommand, main as doctor } from "../../cli/doctor";
 import { main as preflight } from "../../cli/preflight";
 import { startFakeCloudflare, type AccountState } from "./fake-cloudflare";
@@ -88,6 +90,7 @@ async function run(
   const io: Io = {
     stdout: { write: (text: string) => (stdout += text), isTTY: world.tty ?? false },
     stderr: { write: (text: string) => (stderr += text) },
+    loadProgram,
     ...(world.fetch ? { fetch: world.fetch } : {}),
   };
   const code = await main(["--stack", STACK, "--stack-file", stackFile, ...args], env, io);
@@ -121,7 +124,7 @@ describe("preflight", () => {
     expect(lines).toContain("Kubernetes");
     expect(lines).toContain("Cloudflare");
     const checkLines = lines.filter((line) => /^ {2}(ok|warn|fail) /.test(line));
-    expect(checkLines).toHaveLength(14);
+    expect(checkLines).toHaveLength(20);
     expect(checkLines.every((line) => line.startsWith("  ok  "))).toBe(true);
     expect(result.stdout).toMatch(
       / {2}ok {4}API server +v1\.34\.2 answers at http:\/\/127\.0\.0\.1:\d+ \(context admin@cli-test\)/,
@@ -129,14 +132,17 @@ describe("preflight", () => {
     expect(result.stdout).toContain("cp1 (control-plane 192.168.1.11) NotReady: waiting for a CNI");
     expect(result.stdout).toContain("media exists");
     expect(result.stdout).toContain("no tunnel named 'homecluster' yet");
-    expect(lines.at(-2)).toBe("preflight: 0 failed, 0 warnings, 14 ok");
+    expect(result.stdout).toContain("w1 and w2 take ordinary pods");
+    expect(result.stdout).toContain("none of the 21 objects the stack creates exists yet");
+    expect(result.stdout).toContain("team home at home.cloudflareaccess.com");
+    expect(lines.at(-2)).toBe("preflight: 0 failed, 0 warnings, 20 ok");
   });
 
   it("shows its progress on a terminal only, and clears it before the report", async () => {
     const world = { cluster: clusterBeforeUp(), account: accountBeforeUp(), tty: true };
     const terminal = await run(preflight, [], world);
     const [progress, report] = terminal.stdout.split("\r\x1b[K");
-    expect(progress).toBe(Array.from({ length: 14 }, (_, i) => `\rpreflight: ${i + 1}/14 checks`).join(""));
+    expect(progress).toBe(Array.from({ length: 20 }, (_, i) => `\rpreflight: ${i + 1}/20 checks`).join(""));
     expect(report).toMatch(/^preflight of stack cli-test/);
     const json = await run(preflight, ["--json"], world);
     expect(json.stdout.startsWith("{")).toBe(true);
@@ -209,7 +215,7 @@ describe("preflight", () => {
     const result = await run(preflight, ["--json"], { cluster, account });
     expect(result.check("kube-namespaces")).toMatchObject({ status: "fail", fix: "kubectl create namespace media" });
     expect(result.check("kube-namespaces").message).toMatch(
-      /^missing: media \(needed by homecluster:istio\.meshNamespaces/,
+      /^missing: media \(needed by read by mesh-namespace-media, /,
     );
     expect(result.check("kube-lb-pool").message).toBe("192.168.1.230 (node w2) inside the LB pool 192.168.1.224/28");
     expect(result.check("cloudflare-permissions").message).toBe(
@@ -235,7 +241,7 @@ describe("preflight", () => {
         fix: "export CLOUDFLARE_API_TOKEN=$(pulumi config get cloudflareApiToken)",
       },
     ]);
-    expect(cloudflare.filter((c) => c.status === "skip")).toHaveLength(5);
+    expect(cloudflare.filter((c) => c.status === "skip")).toHaveLength(7);
     expect(result.check("kube-api").status).toBe("ok");
     expect(result.stdout).not.toContain("wrong-token-value-42");
 
@@ -267,25 +273,47 @@ describe("preflight", () => {
         /^ {2}fail {2}API server +cannot reach the API server of kube context 'admin@cli-test' \(http:\/\/127\.0\.0\.1:\d+\): no answer within 0\.4 s — fix: /,
       ),
     ]);
-    expect(result.stdout).toMatch(/preflight: 1 failed, 0 warnings, 6 ok, 7 skipped\n$/);
+    expect(result.stdout).toMatch(/preflight: 1 failed, 0 warnings, 8 ok, 11 skipped\n$/);
   });
 });
 
 describe("doctor", () => {
   it("passes a healthy stack", async () => {
-    const result = await run(doctor, ["--json"], { cluster: healthyCluster(), account: healthyAccount() });
+    const result = await run(doctor, ["--json"], { cluster: await healthyCluster(), account: healthyAccount() });
     expect(notOk(result)).toEqual([]);
     expect(result.code).toBe(0);
-    expect(result.checks.map((c) => c.component)).toEqual([
-      "Kubernetes",
-      ...Array(6).fill("Cilium"),
-      ...Array(6).fill("Istio"),
-      "external-dns",
-      "external-dns",
-      "Cloudflare",
-      ...Array(5).fill("Tunnel"),
+    expect(result.checks.map((c) => `${c.component}: ${c.name}`)).toEqual([
+      "Kubernetes: API server",
+      // Each chart's workloads, as versions.ts declares them, then what the component creates beside its release.
+      "Cilium: cilium",
+      "Cilium: cilium-envoy",
+      "Cilium: cilium-operator",
+      "Cilium: hubble-relay",
+      "Cilium: hubble-ui",
+      "Cilium: Encryption",
+      "Cilium: LB IPAM pool",
+      "Cilium: L2 announcements",
+      "Cilium: Objects",
+      "Cilium: Gateway address",
+      "Istio: istiod",
+      "Istio: ztunnel",
+      "Istio: istio-cni-node",
+      "Istio: istio-ingress",
+      "Istio: Mesh namespaces",
+      "Istio: Objects",
+      "Routes: Routed Services",
+      "external-dns: external-dns",
+      "external-dns: Log",
+      "Cloudflare: API token",
+      "Tunnel: cloudflared",
+      "Tunnel: Tunnel",
+      "Tunnel: Connections",
+      "Tunnel: Remote configuration",
+      "Tunnel: DNS records",
     ]);
-    expect(result.check("cilium-agent").message).toBe("ready on all 3 nodes");
+    expect(result.check("workload-kube-system-cilium").message).toBe("ready on all 3 nodes");
+    expect(result.check("cilium-encryption").message).toBe("WireGuard encrypts pod traffic between nodes");
+    expect(result.check("kube-routes").message).toBe("2 routed Services forward to the port the allow admits");
     expect(result.check("cilium-gateway-address").message).toBe("Service istio-ingress/istio-ingress: 192.168.1.225");
     expect(result.check("istio-enrolment").message).toBe("media and cloudflared carry istio.io/dataplane-mode=ambient");
     expect(result.check("tunnel-connections").message).toBe(
@@ -299,31 +327,31 @@ describe("doctor", () => {
   it("exits 0 on warnings alone: a degraded tunnel that still has connections", async () => {
     const account = healthyAccount();
     account.tunnels = account.tunnels.map((t) => ({ ...t, status: "degraded" }));
-    const result = await run(doctor, [], { cluster: healthyCluster(), account });
+    const result = await run(doctor, [], { cluster: await healthyCluster(), account });
     expect(result.stdout).toMatch(/\n {2}warn {2}Connections +status degraded, 2 connectors/);
-    expect(result.stdout).toMatch(/doctor: 0 failed, 1 warning, 20 ok\n$/);
+    expect(result.stdout).toMatch(/doctor: 0 failed, 1 warning, 25 ok\n$/);
     expect(result.code).toBe(0);
   });
 
   it("fails when ztunnel is missing on a node", async () => {
-    const cluster = healthyCluster();
+    const cluster = await healthyCluster();
     cluster.pods = cluster.pods.filter((p) => !(p.metadata?.labels?.app === "ztunnel" && p.spec.nodeName === "w2"));
     const result = await run(doctor, ["--json"], { cluster, account: healthyAccount() });
     expect(result.code).toBe(1);
-    expect(notOk(result)).toEqual(["istio-ztunnel: missing on w2"]);
-    expect(result.check("istio-ztunnel").fix).toBe("kubectl -n istio-system describe daemonset ztunnel");
+    expect(notOk(result)).toEqual(["workload-istio-system-ztunnel: missing on w2"]);
+    expect(result.check("workload-istio-system-ztunnel").fix).toBe(
+      "kubectl -n istio-system describe daemonset ztunnel",
+    );
   });
 
   it("fails when the tunnel has no connections", async () => {
     const account = healthyAccount();
     account.tunnels[0]!.status = "down";
     account.connections[TUNNEL_ID] = [];
-    const result = await run(doctor, ["--json"], { cluster: healthyCluster(), account });
+    const result = await run(doctor, ["--json"], { cluster: await healthyCluster(), account });
     expect(result.code).toBe(1);
     expect(notOk(result)).toEqual(["tunnel-connections: status down, no active connections"]);
-    expect(result.check("tunnel-connections").fix).toContain(
-      "kubectl -n cloudflared logs -l app.kubernetes.io/name=cloudflared",
-    );
+    expect(result.check("tunnel-connections").fix).toContain("kubectl -n cloudflared logs deploy/cloudflared");
   });
 
   it("fails when the remote tunnel configuration drifted", async () => {
@@ -331,7 +359,7 @@ describe("doctor", () => {
     const config = account.configurations[TUNNEL_ID]!.config;
     config.ingress[0].service = "http://jellyfin.media.svc.cluster.local:8096";
     config.originRequest.noTLSVerify = true;
-    const result = await run(doctor, ["--json"], { cluster: healthyCluster(), account });
+    const result = await run(doctor, ["--json"], { cluster: await healthyCluster(), account });
     expect(notOk(result)).toEqual([
       "tunnel-config: drifted from the stack: rule 1: jellyfin.example.com → http://jellyfin.media.svc.cluster.local:8096 (the stack sets jellyfin.example.com → http://istio-ingress.istio-ingress.svc.cluster.local:80); originRequest.noTLSVerify true (the stack sets false)",
     ]);
@@ -348,14 +376,14 @@ describe("doctor", () => {
       proxied: false,
       comment: null,
     });
-    const result = await run(doctor, ["--json"], { cluster: healthyCluster(), account });
+    const result = await run(doctor, ["--json"], { cluster: await healthyCluster(), account });
     expect(notOk(result)).toEqual([
       `tunnel-dns: ssh.example.com has A (want a proxied CNAME to ${TUNNEL_ID}.cfargotunnel.com)`,
     ]);
   });
 
   it("quotes external-dns' error line, and reports drifted mesh policies", async () => {
-    const cluster = healthyCluster();
+    const cluster = await healthyCluster();
     const [key] = Object.keys(cluster.logs);
     cluster.logs[key!] +=
       'time="2026-01-01T10:02:00Z" level=error msg="failed to sync: Authentication error (10000)"\n';
@@ -370,7 +398,7 @@ describe("doctor", () => {
         /^GET \/api\/v1\/namespaces\/external-dns\/pods\/external-dns-[\w-]+\/log\?.*container=external-dns/,
       ),
     );
-    expect(result.check("istio-policies")).toMatchObject({
+    expect(result.check("istio-objects")).toMatchObject({
       status: "fail",
       message: "not as the stack sets it: PeerAuthentication istio-system/default",
     });
@@ -383,7 +411,7 @@ describe("doctor", () => {
       return new Response(null, { status: String(url).includes("ssh.") ? 530 : 200 });
     };
     const result = await run(doctor, ["--json", "--probe"], {
-      cluster: healthyCluster(),
+      cluster: await healthyCluster(),
       account: healthyAccount(),
       fetch: fakeFetch as typeof fetch,
     });
@@ -428,7 +456,7 @@ describe("doctor", () => {
 
   it("skips the cluster's checks behind one line when the kube context is not in the kubeconfig", async () => {
     const result = await run(doctor, ["--json"], {
-      cluster: healthyCluster(),
+      cluster: await healthyCluster(),
       account: healthyAccount(),
       context: "someone-else",
     });
@@ -438,7 +466,7 @@ describe("doctor", () => {
     });
     const byStatus = Object.entries(statuses(result));
     expect(byStatus.filter(([, status]) => status === "fail").map(([id]) => id)).toEqual(["kube-api"]);
-    expect(byStatus.filter(([, status]) => status === "skip")).toHaveLength(15);
+    expect(byStatus.filter(([, status]) => status === "skip")).toHaveLength(20);
     expect(result.check("tunnel-connections").status).toBe("ok");
   });
 });
@@ -462,6 +490,7 @@ describe("both commands", () => {
           {
             stdout: { write: () => true },
             stderr: { write: (text: string) => (stderr += text) },
+            loadProgram,
           },
         );
         return { code, stderr };
@@ -483,7 +512,7 @@ describe("both commands", () => {
     const io: Io = { stdout: { write: (text: string) => (stdout += text) }, stderr: { write: () => true } };
     expect(await doctor(["--help"], {}, io)).toBe(0);
     expect(stdout).toMatch(
-      /^usage: npm run doctor -- \[--stack NAME\] \[--stack-file FILE\] \[--timeout SECONDS\] \[--json\] \[--probe\]\n/,
+      /^usage: npm run -s doctor -- \[--stack NAME\] \[--stack-file FILE\] \[--timeout SECONDS\] \[--probe\] \[--json\]\n/,
     );
     expect(stdout).toContain(
       "CLOUDFLARE_API_TOKEN (export CLOUDFLARE_API_TOKEN=$(pulumi config get cloudflareApiToken))",
@@ -494,11 +523,11 @@ describe("both commands", () => {
     let stderr = "";
     const io: Io = { stdout: { write: () => true }, stderr: { write: (text: string) => (stderr += text) } };
     expect(await preflight(["--probe"], {}, io)).toBe(2);
-    expect(stderr).toMatch(/^error: unknown option '--probe'\nusage: npm run preflight -- /);
+    expect(stderr).toMatch(/^error: unknown option '--probe'\n\nusage: npm run -s preflight -- /);
     stderr = "";
     expect(await doctor(["--timeout", "0"], {}, io)).toBe(2);
     expect(stderr).toMatch(
-      /^error: --timeout takes a number of seconds above 0\nusage: npm run doctor -- .*\[--probe\]/,
+      /^error: --timeout takes a number of seconds above 0\n\nusage: npm run -s doctor -- .*\[--probe\]/,
     );
   });
 
@@ -506,6 +535,6 @@ describe("both commands", () => {
     // The in-process runs above end at --timeout plus the grace; `npm run doctor` starts in about 2 s here (ts-node, the
     // Pulumi SDK, both clients), and 3 s are left for it.
     expect(DEFAULT_TIMEOUT_SECONDS + DEADLINE_GRACE_MS / 1000).toBeLessThanOrEqual(12);
-    expect(parseArgs(doctorCommand, []) as Options).toMatchObject({ timeoutSeconds: DEFAULT_TIMEOUT_SECONDS });
+    expect(parseArgs(doctorCommand, [])).toMatchObject({ timeoutSeconds: DEFAULT_TIMEOUT_SECONDS });
   });
 });

@@ -22,6 +22,13 @@ export interface AccountState {
   /** GET .../cfd_tunnel/{id}/configurations' result, by tunnel id. */
   configurations: Record<string, Record<string, any>>;
   records: Record<string, any>[];
+  /** Who owns the token: a user (it verifies at /user/tokens/verify) or the account (at /accounts/{id}/tokens/verify). */
+  owner?: "user" | "account";
+  /**
+   * GET /accounts/{id}/access/organizations' result; null: the account has none, answered as third-party notes
+   * report Cloudflare does (`access.api.error.not_enabled`; its HTTP status is not documented).
+   */
+  organization: Record<string, any> | null;
   /** Quote the rejected bearer token in the 401's message: what the CLI prints must never hold it. */
   echoRejectedToken?: boolean;
 }
@@ -68,7 +75,9 @@ function answer(state: AccountState, url: URL): readonly [number, unknown] {
   );
   const [first, id, resource, tunnelId, sub] = parts;
 
+  const accountOwned = state.owner === "account";
   if (first === "user" && id === "tokens" && resource === "verify") {
+    if (accountOwned) return failure(401, 1000, "Invalid API Token");
     return [
       200,
       {
@@ -96,7 +105,19 @@ function answer(state: AccountState, url: URL): readonly [number, unknown] {
   if (first === "accounts" && id === accountId) {
     if (resource === undefined) return [200, envelope(state.account)];
     // A user token is not an account-owned one.
-    if (resource === "tokens" && tunnelId === "verify") return failure(401, 1000, "Invalid API Token");
+    if (resource === "tokens" && tunnelId === "verify") {
+      return accountOwned ? [200, envelope(state.verify)] : failure(401, 1000, "Invalid API Token");
+    }
+    if (resource === "tokens" && tunnelId === state.verify.id && accountOwned) {
+      return typeof state.tokenDetails === "number"
+        ? failure(state.tokenDetails, 10000, "Authentication error")
+        : [200, envelope(state.tokenDetails)];
+    }
+    if (resource === "access" && tunnelId === "organizations") {
+      return state.organization
+        ? [200, envelope(state.organization)]
+        : failure(400, 9999, "access.api.error.not_enabled");
+    }
     if (resource === "cfd_tunnel" && tunnelId === undefined) {
       const name = query.get("name");
       const live = query.get("is_deleted") === "false";

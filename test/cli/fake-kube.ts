@@ -23,10 +23,42 @@ export interface ClusterState {
   pods: KubeObject[];
   secrets: KubeObject[];
   services: KubeObject[];
-  /** Custom objects by `<group>/<version>/<plural>`. */
+  /** Any other built-in object (ConfigMaps, ServiceAccounts, PodDisruptionBudgets), by its apiVersion and kind. */
+  others: KubeObject[];
+  /** Custom objects by `<group>/<version>/<plural>`; a key is there when its CRD is installed. */
   custom: Record<string, KubeObject[]>;
   /** Pod logs by `<namespace>/<pod>`. */
   logs: Record<string, string>;
+}
+
+/** The built-in resources the fake serves, as API discovery lists them. */
+const BUILT_IN: Record<string, { kind: string; name: string; namespaced: boolean }[]> = {
+  v1: [
+    { kind: "Namespace", name: "namespaces", namespaced: false },
+    { kind: "Node", name: "nodes", namespaced: false },
+    { kind: "Pod", name: "pods", namespaced: true },
+    { kind: "Secret", name: "secrets", namespaced: true },
+    { kind: "Service", name: "services", namespaced: true },
+    { kind: "ServiceAccount", name: "serviceaccounts", namespaced: true },
+    { kind: "ConfigMap", name: "configmaps", namespaced: true },
+  ],
+  "apps/v1": [
+    { kind: "Deployment", name: "deployments", namespaced: true },
+    { kind: "DaemonSet", name: "daemonsets", namespaced: true },
+  ],
+  "policy/v1": [{ kind: "PodDisruptionBudget", name: "poddisruptionbudgets", namespaced: true }],
+};
+
+/** API discovery (`/api/v1`, `/apis/<group>/<version>`): the built-ins, and each custom resource installed. */
+function discovery(state: ClusterState, groupVersion: string): { kind: string; name: string; namespaced: boolean }[] {
+  const custom = Object.entries(state.custom)
+    .filter(([key]) => key.startsWith(`${groupVersion}/`))
+    .map(([key, items]) => {
+      const name = key.slice(groupVersion.length + 1);
+      const kind = items[0]?.kind ?? name;
+      return { kind, name, namespaced: items.some((item) => item.metadata?.namespace !== undefined) };
+    });
+  return [...(BUILT_IN[groupVersion] ?? []), ...custom];
 }
 
 export interface FakeServer {
@@ -82,6 +114,30 @@ function route(state: ClusterState, url: URL, response: http.ServerResponse): vo
   };
 
   if (url.pathname === "/version") return send(response, 200, state.version);
+  // Discovery: `/api/v1` or `/apis/<group>/<version>` alone.
+  const groupVersion =
+    parts[0] === "api" && parts.length === 2
+      ? parts[1]!
+      : parts[0] === "apis" && parts.length === 3
+        ? `${parts[1]}/${parts[2]}`
+        : undefined;
+  if (groupVersion !== undefined) {
+    const resources = discovery(state, groupVersion);
+    if (resources.length === 0) return notFound(response);
+    return send(response, 200, {
+      kind: "APIResourceList",
+      apiVersion: "v1",
+      groupVersion,
+      resources: resources.map((r) => ({ ...r, singularName: "", verbs: ["get", "list"] })),
+    });
+  }
+  const other = (apiVersion: string, resource: string, namespace: string | undefined, name: string) => {
+    const kind = discovery(state, apiVersion).find((r) => r.name === resource)?.kind;
+    const items = state.others.filter(
+      (o) => o.apiVersion === apiVersion && o.kind === kind && o.metadata?.namespace === namespace,
+    );
+    return one(items, resource, name);
+  };
   if (url.pathname === "/api/v1/nodes") return list("Node", "v1", state.nodes);
   if (url.pathname === "/api/v1/namespaces") return list("Namespace", "v1", state.namespaces);
   if (parts[0] === "api" && parts[2] === "namespaces" && parts.length === 4) {
@@ -98,7 +154,7 @@ function route(state: ClusterState, url: URL, response: http.ServerResponse): vo
       return;
     }
     const items = { pods: state.pods, secrets: state.secrets, services: state.services }[resource!];
-    if (!items) return notFound(response);
+    if (!items) return name ? other("v1", resource!, namespace, name) : notFound(response);
     const kind = { pods: "Pod", secrets: "Secret", services: "Service" }[resource!]!;
     return name ? one(inNamespace(items, namespace), resource!, name) : list(kind, "v1", inNamespace(items, namespace));
   }
@@ -113,12 +169,20 @@ function route(state: ClusterState, url: URL, response: http.ServerResponse): vo
     const items = inNamespace(all, parts[4]!);
     return parts[6] ? one(items, resource, parts[6]) : list(kind, "apps/v1", items);
   }
+  if (parts[0] === "apis" && BUILT_IN[`${parts[1]}/${parts[2]}`]) {
+    // Another built-in group (policy/v1): single objects only.
+    return parts[3] === "namespaces" && parts[6]
+      ? other(`${parts[1]}/${parts[2]}`, parts[5]!, parts[4], parts[6])
+      : notFound(response);
+  }
   if (parts[0] === "apis") {
     const [group, version] = [parts[1], parts[2]];
     const namespaced = parts[3] === "namespaces";
     const plural = namespaced ? parts[5] : parts[3];
     const items = state.custom[`${group}/${version}/${plural}`];
     if (!items) return notFound(response);
+    const name = namespaced ? parts[6] : parts[4];
+    if (name) return one(namespaced ? inNamespace(items, parts[4]!) : items, plural!, name);
     return send(response, 200, {
       apiVersion: `${group}/${version}`,
       kind: "List",

@@ -3,6 +3,8 @@
  * Pulumi.cli-test.yaml: a three-node Talos cluster before `pulumi up` (preflight) and after it (doctor), and the
  * account in both states. The workload names and labels are the upstream charts' own, written out here rather than
  * taken from the CLI, so the tests also check what the CLI derives. Tests break a copy (`structuredClone`).
+ * The stack's own objects in the healthy cluster are the program's (its offline run), with what Cloudflare computes
+ * (an Access application's `aud`) filled in.
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -10,7 +12,9 @@ import * as path from "node:path";
 import { gzipSync } from "node:zlib";
 import { parse, stringify } from "yaml";
 import { resourceOf } from "../../cli/checks/kubernetes/objects";
-import { loadStackFacts } from "../../cli/stack";
+import { COMPUTED, type StackFacts } from "../../cli/stack/facts";
+import { loadStack, type LoadOptions, type Stack } from "../../cli/stack/load";
+import { loadProgram } from "../support/harness";
 import type { AccountState } from "./fake-cloudflare";
 import type { ClusterState } from "./fake-kube";
 
@@ -29,7 +33,13 @@ export const NODES = [
 /** The owner comment on this stack's records. */
 export const RECORD_COMMENT = "Cloudflare Tunnel route of Pulumi stack homecluster/cli-test; do not edit by hand";
 
-export const facts = () => loadStackFacts({ stack: STACK, stackFile: STACK_FILE });
+/** A stack read through the CLI's door, the program run offline under this test run's module loader. */
+export const readStack = (options: Partial<LoadOptions> = {}): Promise<Stack> =>
+  loadStack({ stack: STACK, stackFile: STACK_FILE, load: loadProgram, ...options });
+
+let testStack: Promise<Stack> | undefined;
+/** The test stack's facts, read once. */
+export const facts = async (): Promise<StackFacts> => (await (testStack ??= readStack())).facts;
 
 /** The test stack with `change` applied to its config, written to a file of its own. */
 export function variant(change: (config: Record<string, unknown>) => void): string {
@@ -42,7 +52,13 @@ export function variant(change: (config: Record<string, unknown>) => void): stri
 
 const READY_SINCE = "2026-01-01T00:00:00Z";
 
+/** The taint the node lifecycle controller sets while a node is NotReady (no CNI yet, say). */
+export const NOT_READY_TAINT = { key: "node.kubernetes.io/not-ready", effect: "NoSchedule" };
+/** Talos and kubeadm taint control-plane nodes against ordinary pods. */
+export const CONTROL_PLANE_TAINT = { key: "node-role.kubernetes.io/control-plane", effect: "NoSchedule" };
+
 export function node(name: string, ip: string, ready: { status: string; message: string }) {
+  const controlPlane = name.startsWith("cp");
   return {
     apiVersion: "v1",
     kind: "Node",
@@ -50,8 +66,11 @@ export function node(name: string, ip: string, ready: { status: string; message:
       name,
       labels: {
         "kubernetes.io/hostname": name,
-        ...(name.startsWith("cp") ? { "node-role.kubernetes.io/control-plane": "" } : {}),
+        ...(controlPlane ? { "node-role.kubernetes.io/control-plane": "" } : {}),
       },
+    },
+    spec: {
+      taints: [...(controlPlane ? [CONTROL_PLANE_TAINT] : []), ...(ready.status === "True" ? [] : [NOT_READY_TAINT])],
     },
     status: {
       conditions: [
@@ -67,7 +86,12 @@ export function node(name: string, ip: string, ready: { status: string; message:
         { type: "InternalIP", address: ip },
         { type: "Hostname", address: name },
       ],
-      nodeInfo: { kubeletVersion: "v1.34.2", osImage: "Talos (v1.11.5)", architecture: "amd64" },
+      nodeInfo: {
+        kubeletVersion: "v1.34.2",
+        kernelVersion: "6.12.57-talos",
+        osImage: "Talos (v1.11.5)",
+        architecture: "amd64",
+      },
     },
   };
 }
@@ -213,29 +237,61 @@ export function clusterBeforeUp(): ClusterState {
     pods: [],
     secrets: [],
     services: [],
+    others: [],
     custom: {},
     logs: {},
   };
 }
 
+/** A Service of an app the routes reach, and its pod: `port` forwarded to the container's `targetPort`. */
+function app(namespace: string, name: string, port: number, targetPort: number | string, containerPort: number) {
+  const labels = { "app.kubernetes.io/name": name };
+  return {
+    service: {
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name, namespace },
+      spec: { type: "ClusterIP", selector: labels, ports: [{ name: "http", port, targetPort, protocol: "TCP" }] },
+    },
+    pod: {
+      ...pod(namespace, `${name}-5c8d7-x2k4p`, labels, NODES[1]!.name, true, name),
+      spec: {
+        nodeName: NODES[1]!.name,
+        containers: [{ name, ports: [{ name: "http", containerPort, protocol: "TCP" }] }],
+      },
+    },
+  };
+}
+
+/** The routed apps of the test stack, ready and forwarding to the ports the routes' allows admit. */
+export function routedApps() {
+  return [app("media", "jellyfin", 8096, 8096, 8096), app("media", "homepage", 3000, "http", 3000)];
+}
+
 const ambient = { "istio.io/dataplane-mode": "ambient" };
 
 /** The cluster after `pulumi up`, everything healthy. */
-export function healthyCluster(): ClusterState {
+export async function healthyCluster(): Promise<ClusterState> {
   const agents = [
     agent("kube-system", "cilium", { "k8s-app": "cilium" }),
+    agent("kube-system", "cilium-envoy", { "k8s-app": "cilium-envoy" }),
     agent("istio-system", "ztunnel", { app: "ztunnel" }),
     agent("istio-system", "istio-cni-node", { "k8s-app": "istio-cni-node" }),
   ];
   const workloads = [
     workload("kube-system", "cilium-operator", { "io.cilium/app": "operator", name: "cilium-operator" }),
     workload("kube-system", "hubble-relay", { "k8s-app": "hubble-relay" }),
-    workload("istio-system", "istiod", { app: "istiod", istio: "pilot" }),
-    workload("istio-ingress", "istio-ingress", { app: "istio-ingress", istio: "ingressgateway" }),
-    workload("external-dns", "external-dns", { "app.kubernetes.io/name": "external-dns" }),
+    workload("kube-system", "hubble-ui", { "k8s-app": "hubble-ui" }),
+    workload("istio-system", "istiod", { istio: "pilot" }),
+    workload("istio-ingress", "istio-ingress", { app: "istio-ingress", istio: "ingressgateway" }, 2),
+    workload("external-dns", "external-dns", {
+      "app.kubernetes.io/name": "external-dns",
+      "app.kubernetes.io/instance": "external-dns",
+    }),
     workload("cloudflared", "cloudflared", { "app.kubernetes.io/name": "cloudflared" }, 2),
   ];
-  const externalDnsPod = workloads[4]!.pods[0]!.metadata.name;
+  const pods = (name: string) => workloads.find((w) => w.deployment.metadata.name === name)!.pods;
+  const apps = routedApps();
   return {
     version: VERSION,
     nodes: NODES.map((n) => node(n.name, n.ip, { status: "True", message: "kubelet is posting ready status" })),
@@ -246,7 +302,7 @@ export function healthyCluster(): ClusterState {
     ],
     daemonSets: agents.map((a) => a.daemonSet),
     deployments: workloads.map((w) => w.deployment),
-    pods: [...agents, ...workloads].flatMap((w) => w.pods),
+    pods: [...agents, ...workloads].flatMap((w) => w.pods).concat(apps.map((a) => a.pod)),
     secrets: [helmSecret("kube-system", "cilium", "cilium", "1.20.0")],
     services: [
       {
@@ -256,53 +312,65 @@ export function healthyCluster(): ClusterState {
         spec: { type: "LoadBalancer", ports: [{ name: "http2", port: 80, targetPort: 80, protocol: "TCP" }] },
         status: { loadBalancer: { ingress: [{ ip: "192.168.1.225", ipMode: "VIP" }] } },
       },
+      ...apps.map((a) => a.service),
     ],
-    custom: {
-      "cilium.io/v2/ciliumloadbalancerippools": [
-        {
-          apiVersion: "cilium.io/v2",
-          kind: "CiliumLoadBalancerIPPool",
-          metadata: { name: "cilium-lb-pool" },
-          spec: { blocks: [{ cidr: "192.168.1.224/28" }], disabled: false },
-          status: {
-            conditions: [
-              { type: "cilium.io/IPsAvailable", status: "True", message: "15" },
-              { type: "cilium.io/PoolConflict", status: "False" },
-            ],
-          },
-        },
-      ],
-      "cilium.io/v2alpha1/ciliuml2announcementpolicies": [
-        {
-          apiVersion: "cilium.io/v2alpha1",
-          kind: "CiliumL2AnnouncementPolicy",
-          metadata: { name: "cilium-l2" },
-          spec: { loadBalancerIPs: true, interfaces: ["^eth[0-9]+", "^en.+"] },
-        },
-      ],
-      ...meshPolicies(),
-    },
+    others: [
+      {
+        apiVersion: "v1",
+        kind: "ConfigMap",
+        metadata: { name: "cilium-config", namespace: "kube-system" },
+        data: { "cni-exclusive": "false", "enable-wireguard": "true", "kube-proxy-replacement": "true" },
+      },
+    ],
+    custom: await stackObjects(),
     logs: {
-      [`external-dns/${externalDnsPod}`]: [
+      [`external-dns/${pods("external-dns")[0]!.metadata.name}`]: [
         'time="2026-01-01T10:00:00Z" level=info msg="Instantiating new Kubernetes client"',
         'time="2026-01-01T10:00:01Z" level=info msg="Using inCluster-config based on serviceaccount-token"',
         'time="2026-01-01T10:01:00Z" level=info msg="All records are already up to date"',
+        "",
+      ].join("\n"),
+      [`istio-system/${pods("istiod")[0]!.metadata.name}`]: [
+        "2026-01-01T10:00:00.000000Z\tinfo\tads\tADS: new connection for node:istio-ingress-7d9f8-0q.istio-ingress-1",
+        '2026-01-01T10:00:01.000000Z\tinfo\tmodel\tUpdated cached JWT public key from "https://home.cloudflareaccess.com/cdn-cgi/access/certs"',
         "",
       ].join("\n"),
     },
   };
 }
 
+/** The `aud` tag Cloudflare gives the test stack's one protected application. */
+export const SSH_AUD = "b3d8e1e1c5d0a9d3f7b2c8e4a6f1d0c9";
+
+/** Each value the stack computes before `up` as Cloudflare would fill it in. */
+function filledIn(value: unknown): unknown {
+  if (value === COMPUTED) return SSH_AUD;
+  if (Array.isArray(value)) return value.map(filledIn);
+  if (value && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, filledIn(v)]));
+  }
+  return value;
+}
+
 /**
- * The mesh's policy objects as the API lists them. Their specs are the builders' (through the CLI's facts): what is
- * tested with them is that the doctor finds each one and notices an edit.
+ * The stack's own Istio and Cilium objects as the API lists them: the program's, as the CLI reads them off its graph;
+ * what is tested with them is that doctor finds each one and notices an edit. The LB pool carries its status.
  */
-function meshPolicies(): ClusterState["custom"] {
+async function stackObjects(): Promise<ClusterState["custom"]> {
   const out: ClusterState["custom"] = {};
-  for (const object of facts().istio.policies) {
+  for (const object of (await facts()).customObjects) {
     const { group, version, plural } = resourceOf(object.apiVersion, object.kind);
     const key = `${group}/${version}/${plural}`;
-    out[key] = [...(out[key] ?? []), structuredClone(object)];
+    const listed = filledIn(structuredClone(object)) as (typeof out)[string][number];
+    if (object.kind === "CiliumLoadBalancerIPPool") {
+      listed.status = {
+        conditions: [
+          { type: "cilium.io/IPsAvailable", status: "True", message: "15" },
+          { type: "cilium.io/PoolConflict", status: "False" },
+        ],
+      };
+    }
+    out[key] = [...(out[key] ?? []), listed];
   }
   return out;
 }
@@ -319,7 +387,7 @@ const TUNNEL_CONFIG = {
     {
       hostname: "ssh.example.com",
       service: "ssh://nas.lan:22",
-      originRequest: { access: { required: true, teamName: "home", audTags: ["b3d8e1e1c5d0a9d3f7b2c8e4a6f1d0c9"] } },
+      originRequest: { access: { required: true, teamName: "home", audTags: [SSH_AUD] } },
     },
     { service: "http_status:404" },
   ],
@@ -393,6 +461,14 @@ export function accountBeforeUp(): AccountState {
       name_servers: ["ada.ns.cloudflare.com", "bob.ns.cloudflare.com"],
     },
     account: { id: ACCOUNT_ID, name: "Home", type: "standard", created_on: READY_SINCE },
+    organization: {
+      name: "home",
+      auth_domain: "home.cloudflareaccess.com",
+      login_design: {},
+      is_ui_read_only: false,
+      created_at: READY_SINCE,
+      updated_at: READY_SINCE,
+    },
     tunnels: [],
     connections: {},
     configurations: {},

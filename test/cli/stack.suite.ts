@@ -1,24 +1,29 @@
 /**
- * cli/stack.ts: the stack config read as the Pulumi CLI hands it over, and the facts the checks get from the
- * project's modules. Expectations are written out, so a change in what a component creates shows here.
+ * cli/stack: the CLI's door into the program. The stack file is read as the Pulumi CLI hands it over, the program
+ * runs offline, and the facts the checks get are read off its resource graph. Expectations are written out, so a
+ * change in what a component creates shows here; the last test adds a component's release and namespace through a
+ * fixture and finds them everywhere the commands look, with nothing else edited.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { describe, expect, it } from "vitest";
-import { loadStackFacts, StackError } from "../../cli/stack";
-import { facts as testFacts, variant } from "./fixtures";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { beforeAll, describe, expect, it, vi } from "vitest";
+import { StackError } from "../../cli/stack/errors";
+import type { StackFacts } from "../../cli/stack/facts";
+import { buildPlan } from "../../cli/stack/plan-model";
+import { facts as testFacts, readStack, variant } from "./fixtures";
 
-describe("loadStackFacts", () => {
-  const facts = testFacts();
+describe("loadStack", () => {
+  let facts: StackFacts;
+  beforeAll(async () => {
+    facts = await testFacts();
+  });
 
   it("applies Pulumi.yaml's defaults to the keys the stack file leaves out", () => {
     expect(facts.kubernetes.kubeconfig).toBeUndefined();
     expect(facts.tunnel.name).toBe("homecluster");
-    expect(facts.tunnel.cloudflared).toEqual({
-      kind: "Deployment",
-      namespace: "cloudflared",
-      labels: { "app.kubernetes.io/name": "cloudflared" },
-    });
+    expect(facts.tunnel.cloudflared).toEqual({ kind: "Deployment", namespace: "cloudflared", name: "cloudflared" });
     expect(facts.externalDns.deployment).toEqual({
       kind: "Deployment",
       namespace: "external-dns",
@@ -26,7 +31,7 @@ describe("loadStackFacts", () => {
     });
   });
 
-  it("derives what the tunnel serves from the routes, in ingress-rule order", () => {
+  it("reads what the tunnel serves off the program's tunnel configuration, in ingress-rule order", () => {
     expect(facts.tunnel.hostnames).toEqual(["jellyfin.example.com", "example.com", "ssh.example.com"]);
     expect(facts.tunnel.config).toEqual({
       ingress: [
@@ -43,39 +48,113 @@ describe("loadStackFacts", () => {
     );
   });
 
-  it("knows the stack's releases, required namespaces, mesh and LB pool", () => {
-    expect(facts.kubernetes.releases.map((r) => `${r.namespace}/${r.release}:${r.chart}`)).toEqual([
-      "kube-system/cilium:cilium",
-      "istio-system/istio-base:base",
-      "istio-system/istiod:istiod",
-      "istio-system/istio-cni:cni",
-      "istio-system/ztunnel:ztunnel",
-      "istio-ingress/istio-ingress:gateway",
-      "external-dns/external-dns:external-dns",
+  it("reads the releases, the namespaces it needs, the mesh and the objects it creates off the graph", () => {
+    expect(facts.kubernetes.releases.map((r) => `${r.namespace}/${r.release}:${r.chart}@${r.version}`)).toEqual([
+      "kube-system/cilium:cilium@1.20.0",
+      "istio-system/istio-base:base@1.30.3",
+      "istio-system/istiod:istiod@1.30.3",
+      "external-dns/external-dns:external-dns@1.21.1",
+      "istio-system/ztunnel:ztunnel@1.30.3",
+      "istio-system/istio-cni:cni@1.30.3",
+      "istio-ingress/istio-ingress:gateway@1.30.3",
     ]);
-    expect(facts.kubernetes.namespaces.map((ns) => ns.name)).toEqual(["media"]);
+    expect(facts.kubernetes.namespaces).toEqual([
+      {
+        name: "media",
+        neededBy: [
+          "read by mesh-namespace-media",
+          "AuthorizationPolicy allow-same-namespace",
+          "AuthorizationPolicy allow-gateway-to-jellyfin",
+          "AuthorizationPolicy allow-gateway-to-apex",
+          "VirtualService jellyfin",
+          "VirtualService apex",
+          "patched by mesh-enrol-media",
+        ],
+      },
+    ]);
     expect(facts.kubernetes.kubeProxyReplacement).toBe(true);
-    expect(facts.cilium.hubbleRelay).toEqual({ kind: "Deployment", namespace: "kube-system", name: "hubble-relay" });
-    expect(facts.istio.meshNamespaces).toEqual(["media", "cloudflared"]);
-    expect(facts.istio.policies).toContainEqual({
-      apiVersion: "security.istio.io/v1",
-      kind: "PeerAuthentication",
-      metadata: { name: "default", namespace: "istio-system" },
-      spec: { mtls: { mode: "STRICT" } },
+    expect(facts.kubernetes.wireguard).toBe(true);
+    expect(facts.istio.meshNamespaces.sort()).toEqual(["cloudflared", "media"]);
+    expect(facts.kubernetes.objects.map((o) => `${o.kind} ${o.namespace ?? "-"}/${o.name}`).sort()).toEqual([
+      "AuthorizationPolicy istio-ingress/allow-http-ingress",
+      "AuthorizationPolicy istio-system/allow-nothing",
+      "AuthorizationPolicy media/allow-gateway-to-apex",
+      "AuthorizationPolicy media/allow-gateway-to-jellyfin",
+      "AuthorizationPolicy media/allow-same-namespace",
+      "CiliumClusterwideNetworkPolicy -/allow-ambient-probes",
+      "CiliumL2AnnouncementPolicy -/cilium-l2",
+      "CiliumLoadBalancerIPPool -/cilium-lb-pool",
+      "Deployment cloudflared/cloudflared",
+      "Gateway istio-ingress/public",
+      "Namespace -/cloudflared",
+      "Namespace -/external-dns",
+      "Namespace -/istio-ingress",
+      "Namespace -/istio-system",
+      "PeerAuthentication istio-system/default",
+      "PodDisruptionBudget cloudflared/cloudflared",
+      "Secret cloudflared/cloudflared-token",
+      "Secret external-dns/cloudflare-api-token",
+      "ServiceAccount cloudflared/cloudflared",
+      "VirtualService media/apex",
+      "VirtualService media/jellyfin",
+    ]);
+    // What `pulumi import` would need to adopt one: its place in the graph.
+    expect(facts.kubernetes.objects.find((o) => o.name === "istio-system")?.pulumi).toEqual({
+      type: "kubernetes:core/v1:Namespace",
+      name: "istio-system-namespace",
+      urn: "urn:pulumi:cli-test::homecluster::homecluster:mesh:IstioAmbient$kubernetes:core/v1:Namespace::istio-system-namespace",
+      parent: "urn:pulumi:cli-test::homecluster::homecluster:mesh:IstioAmbient::istio",
     });
-    expect(facts.istio.policies.map((p) => p.metadata.name)).toContain("allow-nothing");
+  });
+
+  it("runs each chart's workloads as the chart declares them, and the stack's own", () => {
+    expect(facts.workloads.map((w) => `${w.component}: ${w.kind} ${w.namespace}/${w.name}`)).toEqual([
+      "Cilium: DaemonSet kube-system/cilium",
+      "Cilium: DaemonSet kube-system/cilium-envoy",
+      "Cilium: Deployment kube-system/cilium-operator",
+      "Cilium: Deployment kube-system/hubble-relay",
+      "Cilium: Deployment kube-system/hubble-ui",
+      "Istio: Deployment istio-system/istiod",
+      "external-dns: Deployment external-dns/external-dns",
+      "Istio: DaemonSet istio-system/ztunnel",
+      "Istio: DaemonSet istio-system/istio-cni-node",
+      "Istio: Deployment istio-ingress/istio-ingress",
+      "Tunnel: Deployment cloudflared/cloudflared",
+    ]);
+  });
+
+  it("knows the LB pool and the gateway's Service from the values the program renders", () => {
     expect(facts.cilium.lbPool.contains("192.168.1.239")).toBe(true);
     expect(facts.cilium.lbPool.contains("192.168.1.240")).toBe(false);
+    expect(facts.cilium.lbPool.object.spec).toEqual({ blocks: [{ cidr: "192.168.1.224/28" }] });
     expect(facts.gateway).toEqual({
       namespace: "istio-ingress",
       service: "istio-ingress",
       serviceType: "LoadBalancer",
       loadBalancerIP: "192.168.1.225",
     });
+    expect(facts.routes).toEqual([
+      {
+        configKey: "homecluster:routes[0]",
+        hostname: "jellyfin.example.com",
+        service: "jellyfin",
+        namespace: "media",
+        port: 8096,
+        allowPort: 8096,
+      },
+      {
+        configKey: "homecluster:routes[1]",
+        hostname: "example.com",
+        service: "homepage",
+        namespace: "media",
+        port: 3000,
+        allowPort: 3000,
+      },
+    ]);
   });
 
-  it("asks the token to mint external-dns' token only when the stack does, and for Access when a route is behind it", () => {
-    expect(facts.cloudflare.access).toBe(true);
+  it("asks the token for what the graph's Cloudflare resources and lookups need", async () => {
+    expect(facts.cloudflare).toMatchObject({ access: true, mintsToken: true, teamDomain: "home.cloudflareaccess.com" });
     // The test stack names its team domain, so nothing is looked up.
     expect(facts.cloudflare.tokenNeeds.map((n) => `${n.group}@${n.scope}`)).toEqual([
       "Cloudflare Tunnel Write@account",
@@ -84,19 +163,26 @@ describe("loadStackFacts", () => {
       "API Tokens Write@user",
       "Access: Apps and Policies Write@account",
     ]);
-    const given = loadStackFacts({
+    const given = await readStack({
       stack: "variant",
       stackFile: variant((config) => (config["homecluster:externalDnsApiToken"] = { secure: "v1:x" })),
     });
-    expect(given.cloudflare.tokenNeeds.map((n) => n.group)).not.toContain("API Tokens Write");
-    const lookedUp = loadStackFacts({
+    expect(given.facts.cloudflare.mintsToken).toBe(false);
+    expect(given.facts.cloudflare.tokenNeeds.map((n) => n.group)).not.toContain("API Tokens Write");
+    const lookedUp = await readStack({
       stack: "variant",
       stackFile: variant((config) => delete (config["homecluster:access"] as Record<string, unknown>).teamDomain),
     });
-    expect(lookedUp.cloudflare.tokenNeeds.map((n) => n.group)).toContain(
+    expect(lookedUp.facts.cloudflare.tokenNeeds.map((n) => n.group)).toContain(
       "Access: Organizations, Identity Providers, and Groups Read",
     );
-    const open = loadStackFacts({
+    // The team is Cloudflare's to say: cloudflared's rules require Access, of a team known only after up.
+    expect(lookedUp.facts.tunnel.config.ingress[2]).toEqual({
+      hostname: "ssh.example.com",
+      service: "ssh://nas.lan:22",
+      access: {},
+    });
+    const open = await readStack({
       stack: "variant",
       stackFile: variant((config) => {
         const routes = config["homecluster:routes"] as Record<string, unknown>[];
@@ -105,51 +191,111 @@ describe("loadStackFacts", () => {
         );
       }),
     });
-    expect(open.cloudflare.access).toBe(false);
-    expect(open.cloudflare.tokenNeeds.map((n) => n.group).filter((g) => g.startsWith("Access"))).toEqual([]);
+    expect(open.facts.cloudflare.access).toBe(false);
+    expect(open.facts.cloudflare.tokenNeeds.map((n) => n.group).filter((g) => g.startsWith("Access"))).toEqual([]);
   });
 
-  it("follows the chart values: kube-proxy replacement and Hubble Relay off", () => {
-    const off = loadStackFacts({
+  it("follows the chart values: kube-proxy replacement, encryption and Hubble off", async () => {
+    const off = await readStack({
       stack: "variant",
       stackFile: variant((config) => {
         const cilium = config["homecluster:cilium"] as Record<string, unknown>;
-        cilium.values = { kubeProxyReplacement: false, hubble: { relay: { enabled: false } } };
+        cilium.encryption = "none";
+        cilium.values = { kubeProxyReplacement: false, hubble: { relay: { enabled: false }, ui: { enabled: false } } };
       }),
     });
-    expect(off.kubernetes.kubeProxyReplacement).toBe(false);
-    expect(off.cilium.hubbleRelay).toBeUndefined();
+    expect(off.facts.kubernetes.kubeProxyReplacement).toBe(false);
+    expect(off.facts.kubernetes.wireguard).toBe(false);
+    expect(off.facts.workloads.map((w) => w.name)).not.toContain("hubble-relay");
+    expect(off.facts.workloads.map((w) => w.name)).not.toContain("hubble-ui");
   });
 
-  it("reads the committed stack by its name", () => {
-    const committed = loadStackFacts({ stack: "homecluster" });
+  it("reads the committed stack by its name", async () => {
+    const committed = (await readStack({ stack: "homecluster", stackFile: undefined })).facts;
     expect(committed.stackFile).toBe(path.resolve(__dirname, "../../Pulumi.homecluster.yaml"));
     expect(committed.kubernetes.context).toBe("admin@homecluster");
-    expect(committed.istio.meshNamespaces).toEqual(["monitoring", "media", "infra", "cloudflared"]);
+    expect(committed.istio.meshNamespaces.sort()).toEqual(["cloudflared", "infra", "media", "monitoring"]);
   });
 
-  it("refuses an encrypted homecluster:kubeconfig unless $KUBECONFIG says where the cluster is", () => {
+  it("refuses an encrypted homecluster:kubeconfig unless $KUBECONFIG says where the cluster is", async () => {
     const encrypted = variant((config) => (config["homecluster:kubeconfig"] = { secure: "v1:abc" }));
-    expect(() => loadStackFacts({ stack: "variant", stackFile: encrypted })).toThrow(
+    await expect(readStack({ stack: "variant", stackFile: encrypted })).rejects.toThrow(
       new StackError(
         "homecluster:kubeconfig is encrypted, and these checks decrypt no secret: write it to a file (pulumi config get kubeconfig > kubeconfig.yaml) and run them with KUBECONFIG=kubeconfig.yaml",
       ),
     );
-    const given = loadStackFacts({ stack: "variant", stackFile: encrypted, kubeconfigEnv: "/tmp/kubeconfig.yaml" });
-    expect(given.kubernetes.kubeconfig).toBeUndefined();
+    const given = await readStack({ stack: "variant", stackFile: encrypted, kubeconfigEnv: "/tmp/kubeconfig.yaml" });
+    expect(given.facts.kubernetes.kubeconfig).toBeUndefined();
     const plain = variant((config) => (config["homecluster:kubeconfig"] = "~/.kube/homecluster"));
-    expect(loadStackFacts({ stack: "variant", stackFile: plain }).kubernetes.kubeconfig).toBe("~/.kube/homecluster");
+    expect((await readStack({ stack: "variant", stackFile: plain })).facts.kubernetes.kubeconfig).toBe(
+      "~/.kube/homecluster",
+    );
   });
 
-  it("reports a missing key and a stack file that is no map in one line each", () => {
+  it("reports a missing key and a stack file that is no map in one line each", async () => {
     const missing = variant((config) => delete config["homecluster:kubeContext"]);
-    expect(() => loadStackFacts({ stack: "variant", stackFile: missing })).toThrow(
-      new StackError("Invalid configuration: homecluster:kubeContext: is required but not set"),
+    await expect(readStack({ stack: "variant", stackFile: missing })).rejects.toThrow(
+      new StackError(
+        "validating stack config: Stack 'variant' is missing configuration value 'homecluster:kubeContext'",
+      ),
     );
     const list = path.join(path.dirname(missing), "Pulumi.list.yaml");
     fs.writeFileSync(list, "- a\n");
-    expect(() => loadStackFacts({ stack: "list", stackFile: list })).toThrow(
+    await expect(readStack({ stack: "list", stackFile: list })).rejects.toThrow(
       new StackError(`${list}: must be a YAML map with a 'config:' key`),
     );
+  });
+});
+
+describe("a Helm release and a namespace added to a component", () => {
+  it("show up in the plan's preconditions, preflight's and doctor's facts, with nothing else edited", async () => {
+    // The program as it is, plus what a change to components/istio.ts would add: a seventh release in a namespace
+    // of its own, and a patch of a namespace the stack does not create.
+    const load = async () => {
+      vi.resetModules();
+      const program = (await import("../../index.js")) as Record<string, unknown>;
+      const { IstioAmbient } = await import("../../components/istio.js");
+      const component = new pulumi.ComponentResource("homecluster:mesh:Extra", "extra");
+      // Parented to a new component of the mesh's kind, as a release inside IstioAmbient would be.
+      const namespace = new k8s.core.v1.Namespace(
+        "extra-namespace",
+        { metadata: { name: "kiali" } },
+        { parent: component },
+      );
+      new k8s.helm.v3.Release(
+        "extra-kiali",
+        {
+          name: "kiali",
+          chart: "kiali-server",
+          version: "2.20.0",
+          namespace: "kiali",
+          repositoryOpts: { repo: "https://kiali.org/helm-charts" },
+        },
+        { parent: component, dependsOn: [namespace] },
+      );
+      new k8s.core.v1.NamespacePatch(
+        "extra-label",
+        { metadata: { name: "observability", labels: { team: "ops" } } },
+        { parent: component },
+      );
+      void IstioAmbient;
+      return program;
+    };
+    const stack = await readStack({ load });
+    expect(stack.facts.kubernetes.releases).toContainEqual({
+      release: "kiali",
+      namespace: "kiali",
+      chart: "kiali-server",
+      version: "2.20.0",
+    });
+    expect(stack.facts.kubernetes.objects.map((o) => `${o.kind} ${o.name}`)).toContain("Namespace kiali");
+    expect(stack.facts.kubernetes.namespaces).toContainEqual({
+      name: "observability",
+      neededBy: ["patched by extra-label"],
+    });
+    const plan = buildPlan(stack);
+    expect(plan.preconditions.releases.map((r) => r.release)).toContain("kiali");
+    expect(plan.preconditions.namespaces.map((n) => n.name)).toContain("observability");
+    expect(plan.preconditions.assumptions.join("\n")).toContain("kiali/kiali");
   });
 });

@@ -3,9 +3,9 @@
  * config/load.ts parses it (the committed stack file plus overrides), routes as config/routes.ts normalises them, and
  * the gateway as model/ingress-gateway.ts derives it.
  */
-import { parseConfig, type StackConfig } from "../../config/load";
+import { parseConfig } from "../../config/load";
 import { normaliseRoutes } from "../../config/routes";
-import type { RouteEntry } from "../../config/schema";
+import type { HomeclusterConfig, RouteEntry } from "../../config/schema";
 import { ingressGateway } from "../../model/ingress-gateway";
 import type { DirectRoute, Route, ServedRoute } from "../../model/routes";
 import { stackConfig, STACK, type ConfigValues } from "./harness";
@@ -13,7 +13,7 @@ import { stackConfig, STACK, type ConfigValues } from "./harness";
 export const gateway = ingressGateway("istio-ingress");
 
 /** The committed stack file's plain config with `overrides` (`undefined` removes a key), parsed. */
-export function parsedConfig(overrides: ConfigValues = {}): StackConfig {
+export function parsedConfig(overrides: ConfigValues = {}): HomeclusterConfig {
   const raw: ConfigValues = { ...stackConfig(), ...overrides };
   for (const [key, value] of Object.entries(raw)) if (value === undefined) delete raw[key];
   return parseConfig(raw, STACK);

@@ -4,9 +4,10 @@
  * as `pulumi config set --secret` sets them — and gives tests lookups over what it registered.
  */
 import { beforeAll, vi } from "vitest";
-import { applyProjectConfig, PulumiCliError, type ProgramConfig, type StackFile } from "../../cli/pulumi-config-gate";
-import { readProjectFile, readStackFile } from "../../cli/stack-files";
-import { isSecretValue, runUnderMocks, type MockRun, type RecordedResource } from "./mock-runtime";
+import { applyProjectConfig, PulumiCliError, type ProgramConfig, type StackFile } from "../../offline/config-gate";
+import { readProjectFile, readStackFile } from "../../offline/stack-files";
+import { runUnderMocks, type MockRun, type RecordedResource } from "../../offline/mock-runtime";
+import { isSecretValue } from "../../offline/values";
 
 export const STACK = "homecluster";
 const PROJECT = "homecluster";

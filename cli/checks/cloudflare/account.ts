@@ -3,8 +3,9 @@
  * does, the zone id is the configured domain's, and the account answers.
  */
 import { TOKEN_FIX } from "../../clients/cloudflare";
-import type { StackFacts, TokenNeed } from "../../stack";
-import { CheckError, fail, listing, ok, warn, type Check, type Result } from "../check";
+import type { StackFacts, TokenNeed } from "../../stack/facts";
+import { CheckError } from "../../clients/error";
+import { fail, listing, ok, warn, type Check, type Result } from "../check";
 import type { CheckContext } from "../context";
 
 export const CLOUDFLARE_TOKEN = "cloudflare-token";
@@ -209,6 +210,87 @@ export const permissionsCheck: Check<CheckContext> = {
         );
       }
       throw error;
+    }
+  },
+};
+
+/**
+ * external-dns' token is minted with the stack's token, through the user's API tokens: only a user-owned token that
+ * holds API Tokens Write (the "Create additional tokens" template grants it) can do that.
+ */
+export function tokenOwnerResult(token: TokenIdentity): Result {
+  return token.owner === "user"
+    ? ok("a user's token: it may mint external-dns' token, given API Tokens Write")
+    : fail(
+        "the token is account-owned, and only a user's token can mint external-dns' token",
+        'create external-dns\' token by hand (Zone Read and DNS Edit on the zone) and pulumi config set --secret externalDnsApiToken <token>, or deploy with a user token from the "Create additional tokens" template (README)',
+      );
+}
+
+export const tokenOwnerCheck: Check<CheckContext> = {
+  id: "cloudflare-token-owner",
+  component: COMPONENT,
+  name: "Token owner",
+  needs: [CLOUDFLARE_TOKEN],
+  run: async (context) => tokenOwnerResult(await verifyToken(context)),
+};
+
+/** The account's Zero Trust organisation as GET /accounts/{id}/access/organizations returns it. */
+export interface OrganizationInfo {
+  auth_domain?: string;
+  name?: string;
+}
+
+const NO_ORGANIZATION_FIX =
+  "create the team once: Cloudflare dashboard → Zero Trust, choose a team name (the free plan is enough), then pulumi up";
+
+/** Access needs the account's Zero Trust organisation; a team domain in config must be its. */
+export function organizationResult(organization: OrganizationInfo | undefined, teamDomain: string | undefined): Result {
+  if (!organization?.auth_domain) {
+    return fail(
+      "the account has no Zero Trust organisation (team): Access cannot protect a route",
+      NO_ORGANIZATION_FIX,
+    );
+  }
+  if (teamDomain !== undefined && organization.auth_domain !== teamDomain) {
+    return fail(
+      `the account's team is ${organization.auth_domain}, not ${teamDomain} (homecluster:access.teamDomain)`,
+      `set homecluster:access.teamDomain to ${organization.auth_domain}, or leave it unset to look it up`,
+    );
+  }
+  return ok(`team ${organization.name ?? "?"} at ${organization.auth_domain}`);
+}
+
+export const organizationCheck: Check<CheckContext> = {
+  id: "cloudflare-access-team",
+  component: COMPONENT,
+  name: "Zero Trust team",
+  needs: [CLOUDFLARE_TOKEN],
+  run: async (context) => {
+    const { accountId, teamDomain } = context.facts.cloudflare;
+    const cf = await context.cloudflare();
+    try {
+      return organizationResult(
+        await cf.request((sdk) => sdk.zeroTrust.organizations.list({ account_id: accountId })),
+        teamDomain,
+      );
+    } catch (error) {
+      // Cloudflare answers an account without Access with an error whose message says it is not enabled.
+      if (error instanceof CheckError && (error.status === 404 || /not_enabled|not enabled/i.test(error.message))) {
+        return organizationResult(undefined, teamDomain);
+      }
+      // With the team domain in config the stack never reads the organisation, and its token need not either.
+      if (error instanceof CheckError && error.status === 403 && teamDomain !== undefined) {
+        return warn(
+          `the token may not read the account's Zero Trust organisation; the stack uses ${teamDomain} from config`,
+          "make sure the account's team is that one (dashboard → Zero Trust → Settings)",
+        );
+      }
+      return unreadable(
+        error,
+        `the Zero Trust organisation of account ${accountId}`,
+        "give the token Access: Organizations, Identity Providers, and Groups Read, or set homecluster:access.teamDomain",
+      );
     }
   },
 };

@@ -3,7 +3,7 @@
  * owner comment on its records) collides with the CNAME the stack creates; after it, each hostname has exactly the
  * proxied CNAME to the tunnel.
  */
-import type { StackFacts } from "../../stack";
+import type { StackFacts } from "../../stack/facts";
 import { collect } from "../../clients/cloudflare";
 import { count, fail, listing, ok, warn, type Check, type Result } from "../check";
 import type { CheckContext } from "../context";

@@ -4,7 +4,7 @@
  * stack's, and the routed hostnames' CNAMEs.
  */
 import type Cloudflare from "cloudflare";
-import type { RemoteTunnelConfig, StackFacts } from "../../stack";
+import type { RemoteTunnelConfig, StackFacts } from "../../stack/facts";
 import { collect } from "../../clients/cloudflare";
 import { count, fail, ok, warn, type Check, type Result } from "../check";
 import type { CheckContext } from "../context";

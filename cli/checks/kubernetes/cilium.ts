@@ -2,7 +2,7 @@
  * What the Cilium component creates beside its release: the LB IPAM pool and the L2 announcement policy (found by
  * their spec), and the address the gateway's LoadBalancer Service gets from them.
  */
-import type { ExpectedObject, StackFacts } from "../../stack";
+import type { ExpectedObject, StackFacts } from "../../stack/facts";
 import { fail, ok, type Check, type Result } from "../check";
 import type { CheckContext } from "../context";
 import { KUBE_API } from "./cluster";
@@ -104,5 +104,45 @@ export const gatewayAddressCheck: Check<CheckContext> = {
       api.core.readNamespacedService({ name: gateway.service, namespace: gateway.namespace }),
     );
     return gatewayAddressResult(service, gateway);
+  },
+};
+
+/** The parts of the cilium-config ConfigMap the check reads. */
+export interface ConfigMapObject {
+  data?: Record<string, string>;
+}
+
+/**
+ * Whether the agents run with WireGuard as the stack sets it: the chart writes `enable-wireguard` into cilium-config,
+ * and the stack's values roll the agents when that ConfigMap changes.
+ */
+export function encryptionResult(config: ConfigMapObject | undefined, wireguard: boolean): Result {
+  if (!config) return fail("no ConfigMap cilium-config", "pulumi up (the Cilium release creates it)");
+  const on = config.data?.["enable-wireguard"] === "true";
+  if (on === wireguard) {
+    return ok(
+      on ? "WireGuard encrypts pod traffic between nodes" : "no transparent encryption (cilium.encryption: none)",
+    );
+  }
+  return fail(
+    on
+      ? "WireGuard is on, the stack sets it off"
+      : "WireGuard is off: cloudflared's requests cross to the gateway in plaintext",
+    "pulumi up (then the agents roll: kubectl -n kube-system rollout status ds/cilium)",
+  );
+}
+
+export const encryptionCheck: Check<CheckContext> = {
+  id: "cilium-encryption",
+  component: COMPONENT,
+  name: "Encryption",
+  needs: [KUBE_API],
+  run: async (context) => {
+    const kube = await context.kube();
+    const { cilium, kubernetes } = context.facts;
+    const config = await kube.find((api) =>
+      api.core.readNamespacedConfigMap({ name: "cilium-config", namespace: cilium.namespace }),
+    );
+    return encryptionResult(config, kubernetes.wireguard);
   },
 };

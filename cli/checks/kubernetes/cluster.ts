@@ -2,7 +2,7 @@
  * The cluster before the stack: the API server and its version, the nodes, what already does the CNI's and
  * kube-proxy's work, and the LB pool against the nodes' addresses.
  */
-import type { KubernetesSupport, StackFacts } from "../../stack";
+import type { KubernetesSupport, StackFacts } from "../../stack/facts";
 import { count, fail, listing, ok, warn, type Check, type Result } from "../check";
 import type { CheckContext } from "../context";
 import { isReady, listNodes, type Meta, type NodeObject } from "./objects";
@@ -109,6 +109,79 @@ export const nodesCheck: Check<CheckContext> = {
   name: "Nodes",
   needs: [KUBE_API],
   run: async (context) => nodesResult(await listNodes(context)),
+};
+
+/**
+ * Taints a node carries before its CNI runs, which lift by themselves once Cilium is up: the kubelet's not-ready one
+ * and Cilium's own agent-not-ready one.
+ */
+const TRANSIENT_TAINTS = new Set([
+  "node.kubernetes.io/not-ready",
+  "node.kubernetes.io/network-unavailable",
+  "node.cilium.io/agent-not-ready",
+]);
+
+/** Why a node takes no ordinary pod, or undefined when it does. */
+function unschedulable(node: NodeObject): string | undefined {
+  if (node.spec?.unschedulable) return "cordoned";
+  const taint = node.spec?.taints?.find(
+    (t) => (t.effect === "NoSchedule" || t.effect === "NoExecute") && !TRANSIENT_TAINTS.has(t.key),
+  );
+  return taint && `taint ${taint.key}${taint.value ? `=${taint.value}` : ""}:${taint.effect}`;
+}
+
+const SCHEDULING_FIX: Record<Distribution, string> = {
+  talos: "set cluster.allowSchedulingOnControlPlanes: true in the Talos machine config, or join a worker",
+  k3s: "start the k3s server without a NoSchedule --node-taint, or join an agent",
+  kubeadm: "kubectl taint nodes --all node-role.kubernetes.io/control-plane:NoSchedule-, or join a worker",
+};
+
+/**
+ * Hubble Relay and UI, istiod, the gateway and cloudflared need a node that takes ordinary pods. Without one they stay
+ * Pending, the atomic Cilium release times out, and Helm uninstalls Cilium again.
+ */
+export function schedulingResult(nodes: readonly NodeObject[], distribution: Distribution): Result {
+  const blocked = nodes.map((node) => ({ node: nodeName(node), why: unschedulable(node) }));
+  const open = blocked.filter((b) => b.why === undefined).map((b) => b.node);
+  if (open.length > 0) return ok(`${listing(open)} take${open.length === 1 ? "s" : ""} ordinary pods`);
+  return fail(
+    `no node takes ordinary pods (${blocked.map((b) => `${b.node}: ${b.why}`).join("; ")}): Cilium's release would time out and be uninstalled`,
+    SCHEDULING_FIX[distribution],
+  );
+}
+
+export const schedulingCheck: Check<CheckContext> = {
+  id: "kube-scheduling",
+  component: COMPONENT,
+  name: "Schedulable nodes",
+  needs: [KUBE_API],
+  run: async (context) => schedulingResult(await listNodes(context), context.facts.kubernetes.distribution),
+};
+
+/** The oldest kernel Cilium's WireGuard encryption runs on. */
+const WIREGUARD_KERNEL: [number, number] = [5, 6];
+
+/** With WireGuard on, every node's kernel must be 5.6 or newer. */
+export function kernelResult(nodes: readonly NodeObject[]): Result {
+  const kernels = nodes.map((node) => ({ node: nodeName(node), kernel: node.status?.nodeInfo?.kernelVersion ?? "" }));
+  const old = kernels.filter(({ kernel }) => {
+    const version = minorOf(kernel);
+    return version === undefined || compare(version, WIREGUARD_KERNEL) < 0;
+  });
+  return old.length > 0
+    ? fail(
+        `${listing(old.map((k) => `${k.node} runs Linux ${k.kernel || "(unknown)"}`))}: WireGuard needs 5.6 or newer`,
+        "upgrade the nodes' kernel, or set homecluster:cilium.encryption to none (the tunnel's hop to the gateway is then plaintext between nodes)",
+      )
+    : ok(`every node runs Linux 5.6 or newer (${[...new Set(kernels.map((k) => k.kernel))].join(", ")})`);
+}
+
+export const kernelCheck: Check<CheckContext> = {
+  id: "kube-kernel",
+  component: COMPONENT,
+  name: "Kernel (WireGuard)",
+  needs: [KUBE_API],
+  run: async (context) => kernelResult(await listNodes(context)),
 };
 
 /** A DaemonSet's identity: enough to tell which CNI or proxy it runs. */

@@ -1,25 +1,27 @@
 /**
- * external-dns says what goes wrong only in its log: the last lines of each pod are scanned for the errors that
- * matter here (a rejected token, Cloudflare's rate limit, a record owned by someone else), quoting the line.
+ * Some workloads say what goes wrong only in their log: the last lines of each pod are scanned for the errors that
+ * matter here, quoting the line. external-dns: a rejected token, Cloudflare's rate limit, a record owned by someone
+ * else. istiod: Access's signing keys it could not fetch (every protected host then answers 401).
  */
-import type { WorkloadRef } from "../../stack";
-import { CheckError, fail, ok, warn, type Check, type Result, type Status } from "../check";
+import type { WorkloadRef } from "../../stack/facts";
+import { CheckError } from "../../clients/error";
+import { fail, ok, warn, type Check, type Result, type Status } from "../check";
 import type { CheckContext } from "../context";
 import { KUBE_API } from "./cluster";
 import { logsCommand, readWorkloadPods } from "./workloads";
 
-/** How many lines of each pod's log are read. */
+/** How many lines of each pod's log are read, unless the check says otherwise. */
 const TAIL_LINES = 100;
 
-interface Problem {
+export interface LogProblem {
   kind: string;
   pattern: RegExp;
   status: Exclude<Status, "ok">;
   fix: string;
 }
 
-/** In order of precedence: a line counts as the first problem it matches. */
-const PROBLEMS: Problem[] = [
+/** external-dns' problems, in order of precedence: a line counts as the first problem it matches. */
+export const EXTERNAL_DNS_PROBLEMS: LogProblem[] = [
   {
     kind: "Cloudflare rejects its token",
     pattern: /Authentication error|Invalid API Token|Unauthorized|Invalid request headers|\b(9109|10000|6003)\b/i,
@@ -46,24 +48,45 @@ const PROBLEMS: Problem[] = [
   },
 ];
 
-/** Debug lines name problems external-dns handles itself. */
-const DEBUG = /level=debug/i;
+/**
+ * istiod's, from pilot/pkg/model/jwks_resolver.go (Istio 1.30): a failed fetch of a RequestAuthentication's JWKS URI,
+ * after which istiod hands the gateway a key set that matches no token.
+ */
+export const JWKS_PROBLEMS: LogProblem[] = [
+  {
+    kind: "istiod cannot fetch Access's signing keys, so every protected host answers 401",
+    pattern:
+      /Failed to fetch public key from jwks URI|JWKS fetch failed for issuer|Failed to refresh JWT public key|Failed to GET from "https:\/\/[^"]*\/cdn-cgi\/access\/certs"/,
+    status: "fail",
+    fix: "let istio-system reach https://<team>.cloudflareaccess.com/cdn-cgi/access/certs (egress, DNS, a proxy); istiod retries by itself (docs/access.md)",
+  },
+];
 
-export function logResult(logs: readonly { pod: string; text: string }[], ref: WorkloadRef): Result {
-  if (logs.length === 0) return fail("no external-dns pod has a log to read", "see the external-dns Deployment check");
+/** Debug lines name problems the workload handles itself. */
+const DEBUG = /level=debug|\tdebug\t/i;
+
+export function logResult(
+  logs: readonly { pod: string; text: string }[],
+  ref: WorkloadRef,
+  problems: readonly LogProblem[] = EXTERNAL_DNS_PROBLEMS,
+  tailLines = TAIL_LINES,
+): Result {
+  if (logs.length === 0) return fail(`no ${ref.name} pod has a log to read`, `see the ${ref.name} workload check`);
   const found = logs.flatMap(({ pod, text }) =>
     text
       .split("\n")
       .filter((line) => line.trim() !== "" && !DEBUG.test(line))
       .flatMap((line) => {
-        const problem = PROBLEMS.find((p) => p.pattern.test(line));
+        const problem = problems.find((p) => p.pattern.test(line));
         return problem ? [{ pod, line: line.trim(), problem }] : [];
       }),
   );
   if (found.length === 0)
-    return ok(`no errors in the last ${TAIL_LINES} lines of ${logs.map((l) => l.pod).join(", ")}`);
+    return ok(
+      `no ${problems.length === 1 ? "such line" : "errors"} in the last ${tailLines} lines of ${logs.map((l) => l.pod).join(", ")}`,
+    );
   // The most severe kind; of its lines, the latest.
-  const worst = PROBLEMS.find((p) => found.some((f) => f.problem === p))!;
+  const worst = problems.find((p) => found.some((f) => f.problem === p))!;
   const latest = found.filter((f) => f.problem === worst).at(-1)!;
   const quoted = latest.line.length > 200 ? `${latest.line.slice(0, 200)}…` : latest.line;
   const more = found.length > 1 ? ` (${found.length} problem lines in all)` : "";
@@ -72,11 +95,14 @@ export function logResult(logs: readonly { pod: string; text: string }[], ref: W
   return worst.status === "fail" ? fail(text, fix) : warn(text, fix);
 }
 
-export function logCheck(ref: WorkloadRef): Check<CheckContext> {
+export function logCheck(
+  ref: WorkloadRef,
+  options: { id: string; component: string; name: string; problems: readonly LogProblem[]; tailLines?: number },
+): Check<CheckContext> {
   return {
-    id: "external-dns-log",
-    component: "external-dns",
-    name: "Log",
+    id: options.id,
+    component: options.component,
+    name: options.name,
     needs: [KUBE_API],
     run: async (context) => {
       const kube = await context.kube();
@@ -84,14 +110,14 @@ export function logCheck(ref: WorkloadRef): Check<CheckContext> {
       const logs = await Promise.all(
         pods.map(async (pod) => {
           const name = pod.metadata?.name ?? "";
-          // The chart's pod has one container; naming it keeps an added sidecar from making the read ambiguous.
+          // The first container is the workload's own; naming it keeps an added sidecar from making the read ambiguous.
           const container = pod.spec?.containers?.[0]?.name;
           try {
             const text = await kube.request((api) =>
               api.core.readNamespacedPodLog({
                 name,
                 namespace: ref.namespace,
-                tailLines: TAIL_LINES,
+                tailLines: options.tailLines ?? TAIL_LINES,
                 ...(container ? { container } : {}),
               }),
             );
@@ -103,7 +129,7 @@ export function logCheck(ref: WorkloadRef): Check<CheckContext> {
           }
         }),
       );
-      return logResult(logs.flat(), ref);
+      return logResult(logs.flat(), ref, options.problems, options.tailLines ?? TAIL_LINES);
     },
   };
 }

@@ -2,7 +2,7 @@
  * Namespaces: those the stack writes into without creating them must exist before `pulumi up`; those it enrols in
  * the mesh must carry the ambient label after it.
  */
-import type { StackFacts } from "../../stack";
+import type { StackFacts } from "../../stack/facts";
 import { fail, listing, ok, type Check, type Result } from "../check";
 import type { CheckContext } from "../context";
 import { KUBE_API } from "./cluster";

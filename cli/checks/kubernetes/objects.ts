@@ -2,6 +2,7 @@
  * The parts of Kubernetes objects the checks read, as structural types: client-node's typed models satisfy them, and
  * so do fixtures written in the API's documented JSON. Also the lists several checks share.
  */
+import { COMPUTED } from "../../stack/facts";
 import type { CheckContext } from "../context";
 
 export interface Meta {
@@ -18,9 +19,20 @@ export interface Condition {
   message?: string;
 }
 
+export interface Taint {
+  key: string;
+  value?: string;
+  effect: string;
+}
+
 export interface NodeObject {
   metadata?: Meta;
-  status?: { conditions?: Condition[]; addresses?: { type: string; address: string }[] };
+  spec?: { taints?: Taint[]; unschedulable?: boolean };
+  status?: {
+    conditions?: Condition[];
+    addresses?: { type: string; address: string }[];
+    nodeInfo?: { kernelVersion?: string };
+  };
 }
 
 export interface ContainerStatus {
@@ -91,19 +103,25 @@ export function resourceOf(apiVersion: string, kind: string): { group: string; v
 }
 
 /**
- * Whether `actual` holds everything `expected` does: objects key by key (the API may add defaulted fields), lists
- * element by element and of the same length, anything else equal.
+ * Whether `actual` holds everything `expected` does: objects key by key, lists element by element and of the same
+ * length, anything else equal; what the stack could not know before `up` (COMPUTED) matches any value. Objects may
+ * carry more keys (fields the API server defaults) unless `exact`, for kinds whose CRDs default nothing, where an
+ * added key is an edit (`{}` → `{ rules: [{}] }` turns allow-nothing into allow-everything).
  */
-export function matches(expected: unknown, actual: unknown): boolean {
+export function matches(expected: unknown, actual: unknown, exact = false): boolean {
+  if (expected === COMPUTED) return actual !== undefined;
   if (Array.isArray(expected)) {
     return (
-      Array.isArray(actual) && actual.length === expected.length && expected.every((e, i) => matches(e, actual[i]))
+      Array.isArray(actual) &&
+      actual.length === expected.length &&
+      expected.every((e, i) => matches(e, actual[i], exact))
     );
   }
   if (typeof expected === "object" && expected !== null) {
     if (typeof actual !== "object" || actual === null || Array.isArray(actual)) return false;
     const record = actual as Record<string, unknown>;
-    return Object.entries(expected).every(([key, value]) => matches(value, record[key]));
+    if (exact && Object.keys(record).some((key) => !(key in expected))) return false;
+    return Object.entries(expected).every(([key, value]) => matches(value, record[key], exact));
   }
   return expected === actual;
 }

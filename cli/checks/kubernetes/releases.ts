@@ -4,7 +4,7 @@
  * name=<release>, one per revision; `data.release` is the base64 of gzipped JSON (and the API base64s it again).
  */
 import { gunzipSync } from "node:zlib";
-import type { StackFacts } from "../../stack";
+import type { StackFacts } from "../../stack/facts";
 import { fail, listing, ok, warn, type Check, type Result } from "../check";
 import type { CheckContext } from "../context";
 import { KUBE_API } from "./cluster";

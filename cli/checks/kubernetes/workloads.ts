@@ -2,7 +2,7 @@
  * Workloads the stack runs: a Deployment has its replicas ready; a node agent (DaemonSet) has a ready pod on every
  * node. Pods that are not ready are named with what keeps them (CrashLoopBackOff, ImagePullBackOff, ...).
  */
-import type { WorkloadRef } from "../../stack";
+import type { WorkloadRef } from "../../stack/facts";
 import { count, fail, ok, warn, type Check, type Result } from "../check";
 import type { CheckContext } from "../context";
 import type { KubeClient } from "../../clients/kube";
@@ -10,9 +10,7 @@ import { KUBE_API } from "./cluster";
 import { isReady, labelSelector, listNodes, type NodeObject, type PodObject, type WorkloadObject } from "./objects";
 
 function describeRef(ref: WorkloadRef): string {
-  return "name" in ref
-    ? `${ref.kind} ${ref.namespace}/${ref.name}`
-    : `${ref.kind} in ${ref.namespace} labelled ${labelSelector(ref.labels)}`;
+  return `${ref.kind} ${ref.namespace}/${ref.name}`;
 }
 
 /** Why a pod is not ready, in the words `kubectl get pods` uses. */
@@ -21,15 +19,11 @@ function podProblem(pod: PodObject): string {
   return container?.state?.waiting?.reason ?? container?.state?.terminated?.reason ?? pod.status?.phase ?? "not ready";
 }
 
-const target = (ref: WorkloadRef, prefix: string) =>
-  "name" in ref ? `${prefix}${ref.name}` : `-l ${labelSelector(ref.labels)}`;
-
-const inspect = (ref: WorkloadRef) =>
-  `kubectl -n ${ref.namespace} describe ${ref.kind.toLowerCase()} ${target(ref, "")}`;
+const inspect = (ref: WorkloadRef) => `kubectl -n ${ref.namespace} describe ${ref.kind.toLowerCase()} ${ref.name}`;
 
 /** The kubectl command that prints a workload's log. */
 export const logsCommand = (ref: WorkloadRef) =>
-  `kubectl -n ${ref.namespace} logs ${target(ref, ref.kind === "Deployment" ? "deploy/" : "ds/")}`;
+  `kubectl -n ${ref.namespace} logs ${ref.kind === "Deployment" ? "deploy" : "ds"}/${ref.name}`;
 
 const notFound = (ref: WorkloadRef) =>
   fail(`${describeRef(ref)} not found`, "pulumi up (if it ran, its Helm release or Deployment failed: see its output)");
@@ -72,19 +66,10 @@ export function daemonSetResult(
 
 /** The workload, or undefined when it does not exist. */
 async function readWorkload(kube: KubeClient, ref: WorkloadRef): Promise<WorkloadObject | undefined> {
-  const { namespace } = ref;
-  if ("name" in ref) {
-    const { name } = ref;
-    return ref.kind === "Deployment"
-      ? kube.find((api) => api.apps.readNamespacedDeployment({ name, namespace }))
-      : kube.find((api) => api.apps.readNamespacedDaemonSet({ name, namespace }));
-  }
-  const selector = labelSelector(ref.labels);
-  const list =
-    ref.kind === "Deployment"
-      ? await kube.request((api) => api.apps.listNamespacedDeployment({ namespace, labelSelector: selector }))
-      : await kube.request((api) => api.apps.listNamespacedDaemonSet({ namespace, labelSelector: selector }));
-  return list.items[0];
+  const { name, namespace } = ref;
+  return ref.kind === "Deployment"
+    ? kube.find((api) => api.apps.readNamespacedDeployment({ name, namespace }))
+    : kube.find((api) => api.apps.readNamespacedDaemonSet({ name, namespace }));
 }
 
 /** The workload and its pods (by the workload's own selector). */

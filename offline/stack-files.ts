@@ -5,7 +5,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse as parseYaml, YAMLParseError } from "yaml";
-import type { ProjectFile, StackFile } from "./pulumi-config-gate";
+import type { ProjectFile, StackFile } from "./config-gate";
 
 /** The project's root: where Pulumi.yaml lives. */
 export const PROJECT_ROOT = path.resolve(__dirname, "..");

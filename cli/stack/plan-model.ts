@@ -1,20 +1,16 @@
 /**
- * The offline plan as data: what the program registered under mocks (secrets redacted), grouped by component, plus
- * what the config says before anything runs (preconditions, warnings, the routes). `--json` prints it, `--diff`
- * compares two of them, and the text rendering reads it.
+ * The offline plan as data: what the program registered in its offline run (secrets redacted), grouped by component,
+ * plus what an `up` assumes and what in the config deserves a second look, and the routes end to end. `--json`
+ * prints it, `--diff` compares two of them, and the text rendering reads it.
  */
-import { tunnelIngressRules } from "../builders/tunnel-config";
-import { cloudflaredIdentity } from "../builders/cloudflared-workload";
-import { publicGatewayRef } from "../builders/ingress-objects";
-import type { HomeclusterConfig, StackConfig } from "../config/load";
-import { preconditions, warnings, type Preconditions } from "../config/preconditions";
-import { ingressGateway } from "../model/ingress-gateway";
-import { serviceHost, workloadPort } from "../model/routes";
-import { routeAllow } from "../policies/mesh";
-import { isSecretValue, redact, type MockRun, type RecordedResource } from "../test/support/mock-runtime";
+import { componentOf, objectsOf } from "../../offline/graph";
+import { isSecretValue, redact } from "../../offline/values";
+import type { Preconditions } from "./preconditions";
+import type { Stack } from "./load";
+import { UserError } from "./errors";
 
 /** Bumped when the JSON shape changes, so `--diff` refuses a plan it cannot read. */
-export const PLAN_FORMAT = 1;
+export const PLAN_FORMAT = 2;
 
 export interface PlannedResource {
   urn: string;
@@ -23,14 +19,18 @@ export interface PlannedResource {
   /** The top-level component it belongs to (`<type> <name>`), or `providers`, or `stack` for none. */
   component: string;
   protect: boolean;
+  /** Replaced by deleting it first. */
+  deleteBeforeReplace: boolean;
+  /** Read from the cluster, not created (a namespace the stack needs to exist). */
+  read: boolean;
   /** Names of the resources it waits for. */
   after: string[];
-  /** Its inputs, each secret value replaced by `[secret]`. */
+  /** Its inputs, each secret value replaced by `[secret]`, each value a provider computes by `[computed]`. */
   inputs: Record<string, unknown>;
 }
 
 /** One public hostname: where the tunnel sends it, through which gateway, to what, allowed by which policy. */
-interface RouteRow {
+export interface RouteRow {
   hostname: string;
   tunnelRule: string;
   gateway: string;
@@ -60,39 +60,32 @@ function countSecrets(value: unknown): number {
   return 0;
 }
 
-/** The outermost component of a resource (its top-level ancestor that is not a custom resource). */
-function componentOf(resource: RecordedResource, byUrn: ReadonlyMap<string, RecordedResource>): string {
-  if (resource.type.startsWith("pulumi:providers:")) return "providers";
-  let current: RecordedResource | undefined = resource;
-  let component: RecordedResource | undefined;
-  while (current?.parent) {
-    current = byUrn.get(current.parent);
-    if (current && !current.custom) component = current;
-  }
-  return component ? `${component.type} ${component.name}` : "stack";
-}
-
-function routeRows(config: StackConfig): RouteRow[] {
-  const gateway = ingressGateway(config.istio.gateway.namespace);
-  const cloudflared = cloudflaredIdentity(config.tunnel.cloudflared.namespace);
+/** Each tunnel rule, the route behind it, and what the program made of it. */
+function routeRows(stack: Stack): RouteRow[] {
+  const { config, run } = stack.offline;
+  const objects = objectsOf(run).filter((o) => o.mode === "create");
+  const gateway = objects.find((o) => o.kind === "Gateway");
+  const allows = objects.filter((o) => o.kind === "AuthorizationPolicy");
   const byHostname = new Map(config.routes.map((route) => [route.hostname, route]));
-  return tunnelIngressRules(config.routes, gateway).map((rule) => {
+  return stack.facts.tunnel.config.ingress.map((rule) => {
     const route = rule.hostname === undefined ? undefined : byHostname.get(rule.hostname);
     if (!route) {
       return { hostname: "(anything else)", tunnelRule: rule.service, gateway: "", backend: "", allow: "", access: "" };
     }
-    const allow = config.istio.defaultDeny ? routeAllow(route, gateway, cloudflared)?.object.metadata : undefined;
+    const { backend } = route;
+    const allow =
+      backend && allows.find((o) => o.namespace === backend.namespace && o.name.endsWith(`-to-${route.name}`));
     return {
       hostname: route.hostname,
       tunnelRule: rule.service,
-      gateway: route.kind === "gateway" ? publicGatewayRef(gateway) : "—",
+      gateway: route.kind === "gateway" && gateway ? `${gateway.namespace}/${gateway.name}` : "—",
       backend:
         route.kind === "gateway"
-          ? route.backend
-            ? `${serviceHost(route.backend)}:${route.backend.port}`
+          ? backend
+            ? `${backend.service}.${backend.namespace}.svc.cluster.local:${backend.port}`
             : `(an application stack in ${route.namespace})`
-          : route.backend
-            ? `(direct) ${route.backend.service}.${route.backend.namespace}:${workloadPort(route.backend)}`
+          : backend
+            ? `(direct) ${backend.service}.${backend.namespace}:${backend.targetPort ?? backend.port}`
             : "(direct, outside the cluster)",
       allow: allow ? `${allow.namespace}/${allow.name}` : "—",
       access: route.access.length > 0 ? route.access.join(", ") : "public",
@@ -100,31 +93,30 @@ function routeRows(config: StackConfig): RouteRow[] {
   });
 }
 
-export function buildPlan(
-  run: MockRun,
-  config: HomeclusterConfig,
-  options: { stack: string; placeholders: string[] },
-): Plan {
-  const byUrn = new Map(run.resources.map((r) => [r.urn, r]));
+export function buildPlan(stack: Stack): Plan {
+  const { run } = stack.offline;
   // Grouped in the order index.ts creates the components (their children register asynchronously).
   const groups = ["providers", ...run.resources.filter((r) => !r.custom).map((c) => `${c.type} ${c.name}`), "stack"];
   const custom = run.resources
     .filter((r) => r.custom)
-    .map((r) => ({ resource: r, component: componentOf(r, byUrn) }))
+    .map((r) => ({ resource: r, component: componentOf(r, run.resources) }))
     .sort((a, b) => groups.indexOf(a.component) - groups.indexOf(b.component));
+  const byUrn = new Map(run.resources.map((r) => [r.urn, r]));
   return {
     format: PLAN_FORMAT,
-    stack: options.stack,
-    placeholders: options.placeholders,
-    preconditions: preconditions(config, config.externalDnsApiToken === undefined),
-    warnings: warnings(config),
-    routes: routeRows(config),
+    stack: stack.offline.stack,
+    placeholders: stack.offline.placeholders,
+    preconditions: stack.preconditions,
+    warnings: stack.warnings,
+    routes: routeRows(stack),
     resources: custom.map(({ resource: r, component }) => ({
       urn: r.urn,
       type: r.type,
       name: r.name,
       component,
       protect: r.protect,
+      deleteBeforeReplace: r.deleteBeforeReplace,
+      read: r.read !== undefined,
       after: r.dependencies.flatMap((urn) => {
         const dependency = byUrn.get(urn);
         return dependency?.custom ? [dependency.name] : [];
@@ -139,6 +131,6 @@ export function buildPlan(
 }
 
 /** A plan file that cannot be read, or an --out directory that cannot be written; the message names it. */
-export class PlanFileError extends Error {
+export class PlanFileError extends UserError {
   override name = "PlanFileError";
 }

@@ -1,14 +1,21 @@
 /**
  * Runs the program under Pulumi's own mock runtime, without the CLI, credentials or a cluster, and records
- * what it registers: every resource with its inputs (secrets still marked), parent, provider, `protect`
- * and dependencies, every invoke, and the stack outputs. The tests (support/harness.ts) and the offline plan
- * (cli/plan.ts) both use it. Invokes it does not know throw, so an unmocked provider call is an error,
- * never a silent `{}`.
+ * what it registers: every resource with its inputs (secrets still marked), parent, provider, options
+ * and dependencies, every read and invoke, and the stack outputs. Two modes:
+ *
+ * - `up` (the tests): providers answer with plausible mock values, so the program's outputs are known;
+ * - `preview` (the offline plan, preflight and doctor): what a provider computes (ids, tokens, an Access
+ *   application's `aud`, an invoke's result) is unknown, as in a `pulumi preview` before anything exists, and shows
+ *   as `[computed]` in what is recorded. What remains is what the program itself decides.
+ *
+ * Invokes it does not know throw, so an unmocked provider call is an error, never a silent `{}`.
  */
 import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
-import type { ProgramConfig } from "../../cli/pulumi-config-gate";
+import { COMPUTED } from "./computed";
+import { unwrap } from "./values";
+import type { ProgramConfig } from "./config-gate";
 
 const PROJECT = "homecluster";
 const RELEASE = "kubernetes:helm.sh/v3:Release";
@@ -31,8 +38,8 @@ export const MOCK_PERMISSION_GROUPS = [
   { id: "82e64a83756745bbbb1c9c2701bf816b", name: "DNS Read", scopes: ["com.cloudflare.api.account.zone"] },
 ];
 
-/** The signature Pulumi puts on secret values in serialized inputs. */
-const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+/** Pulumi's wire form of an unknown value: a mock answer holding it leaves that value unknown. */
+const UNKNOWN_WIRE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
 export interface RecordedResource {
   type: string;
@@ -50,7 +57,8 @@ export interface RecordedResource {
   dependencies: string[];
   /** Inputs as sent, secrets still wrapped: use `unwrap` to read values and `isSecretAt` to check them. */
   rawInputs: Record<string, unknown>;
-  /** Inputs with secrets unwrapped. */
+  /** Inputs with secrets unwrapped: each resource type's own shape, which its readers know. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- typed by the reader, per resource type
   inputs: Record<string, any>;
 }
 
@@ -67,36 +75,25 @@ export interface MockRun {
   outputs: Record<string, { value: unknown; secret: boolean }>;
 }
 
-export function isSecretValue(value: unknown): value is { value: unknown } {
-  return typeof value === "object" && value !== null && SECRET_SIG in value;
-}
-
-export function unwrap(value: unknown): any {
-  if (isSecretValue(value)) return unwrap(value.value);
-  if (Array.isArray(value)) return value.map(unwrap);
+/** Recorded inputs with every unknown value (a preview's) written as COMPUTED. */
+function marked(value: unknown): unknown {
+  if (pulumi.isUnknown(value)) return COMPUTED;
+  if (Array.isArray(value)) return value.map(marked);
   if (value && typeof value === "object") {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrap(v)]));
-  }
-  return value;
-}
-
-/** Replaces every secret value by `replacement` (for display). */
-export function redact(value: unknown, replacement = "[secret]"): unknown {
-  if (isSecretValue(value)) return replacement;
-  if (Array.isArray(value)) return value.map((v) => redact(v, replacement));
-  if (value && typeof value === "object") {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redact(v, replacement)]));
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, marked(v)]));
   }
   return value;
 }
 
 /** Mock state a provider would compute for the resources whose outputs the program reads. */
-function mockState(args: pulumi.runtime.MockResourceArgs): Record<string, unknown> {
+function mockState(args: pulumi.runtime.MockResourceArgs, computedUnknown: boolean): Record<string, unknown> {
   const { type, name, inputs } = args;
   // A read (`Namespace.get`): the object exists, under the name it was asked for.
   if (args.id !== undefined && args.id !== "" && type.startsWith("kubernetes:")) {
     return { metadata: { name: args.id } };
   }
+  // Left out, a value the provider computes stays unknown.
+  if (computedUnknown) return inputs;
   switch (type) {
     case "random:index/randomBytes:RandomBytes":
       return { ...inputs, base64: Buffer.from(`random-${name}`).toString("base64"), hex: "72616e646f6d" };
@@ -119,8 +116,15 @@ function mockState(args: pulumi.runtime.MockResourceArgs): Record<string, unknow
   }
 }
 
-/** Invokes the program may make, with plausible provider answers. Anything else throws. */
-function mockCall(token: string, inputs: Record<string, unknown>): Record<string, unknown> {
+/** Invokes the program may make, with plausible provider answers (or unknown ones). Anything else throws. */
+function mockCall(token: string, inputs: Record<string, unknown>, computedUnknown = false): Record<string, unknown> {
+  const answer = knownCall(token, inputs);
+  return computedUnknown
+    ? Object.fromEntries(Object.keys(answer).map((key) => [key, key in inputs ? answer[key] : UNKNOWN_WIRE]))
+    : answer;
+}
+
+function knownCall(token: string, inputs: Record<string, unknown>): Record<string, unknown> {
   switch (token) {
     case "cloudflare:index/getZeroTrustTunnelCloudflaredToken:getZeroTrustTunnelCloudflaredToken":
       return { ...inputs, token: MOCK_TUNNEL_TOKEN };
@@ -144,7 +148,7 @@ export async function setBareMocks(stack: string, registered: pulumi.runtime.Moc
     {
       newResource: (args) => {
         registered.push(args);
-        return { id: `${args.name}-id`, state: mockState(args) };
+        return { id: `${args.name}-id`, state: mockState(args, false) };
       },
       call: (args) => mockCall(args.token, args.inputs),
     },
@@ -160,9 +164,9 @@ export interface MockRunOptions {
   stack: string;
   /** The outputs of the stacks the program reads through StackReference, by stack name. */
   stackReferences?: Record<string, Record<string, unknown>>;
-  /** What the CLI hands the program (test/support/pulumi-cli-gate.ts): full keys, string values, secret keys. */
+  /** What the CLI hands the program (offline/config-gate.ts): full keys, string values, secret keys. */
   config: ProgramConfig;
-  /** Run as `pulumi preview` (unknown outputs) instead of `pulumi up`. */
+  /** Run as `pulumi preview` before anything exists (what providers compute is unknown) instead of `pulumi up`. */
   preview?: boolean;
   /** Imports the program; called after the mocks and config are in place. */
   load: () => Promise<Record<string, unknown>>;
@@ -170,22 +174,53 @@ export interface MockRunOptions {
   recorded?: RecordedResource[];
 }
 
+/** The parts of the monitor's gRPC requests (register and read) that are recorded. */
+interface ResourceRequest {
+  getParent(): string;
+  getType(): string;
+  getName(): string;
+  getProvider(): string;
+  getDependenciesList(): string[];
+  getObject(): Parameters<typeof pulumi.runtime.deserializeProperties>[0];
+  getProperties(): Parameters<typeof pulumi.runtime.deserializeProperties>[0];
+  getCustom(): boolean;
+  getProtect?(): boolean;
+  getDeletebeforereplace?(): boolean;
+  getId(): string;
+}
+
+/** `newUrn` is private in the SDK's type, public at run time. */
+interface MonitorThis {
+  newUrn(parent: string, type: string, name: string): string;
+}
+
+type MonitorMethod = (this: MonitorThis, request: ResourceRequest, callback: unknown) => Promise<unknown>;
+
+/** MockMonitor with the two methods wrapped, the originals kept so a second run wraps them once. */
+interface PatchedMonitor {
+  registerResource: MonitorMethod;
+  readResource: MonitorMethod;
+  __homeclusterOriginal?: MonitorMethod;
+  __homeclusterOriginalRead?: MonitorMethod;
+}
+
 /** Runs the program once under the mock runtime and returns what it registered and exported. */
 export async function runUnderMocks(options: MockRunOptions): Promise<MockRun> {
   const resources = options.recorded ?? [];
+  const preview = options.preview ?? false;
   const calls: RecordedCall[] = [];
   // The mock monitor hands `newResource` only type, name and inputs; parent, provider, options and
   // dependencies live on the registration request, so record from there.
 
-  const monitor = MockMonitor.prototype as any;
+  const monitor = MockMonitor.prototype as unknown as PatchedMonitor;
   const register = monitor.__homeclusterOriginal ?? monitor.registerResource;
   monitor.__homeclusterOriginal = register;
 
-  monitor.registerResource = async function (this: any, request: any, callback: any) {
+  monitor.registerResource = async function (this: MonitorThis, request: ResourceRequest, callback: unknown) {
     const parent: string = request.getParent();
     const type: string = request.getType();
     const name: string = request.getName();
-    const rawInputs = pulumi.runtime.deserializeProperties(request.getObject()) as Record<string, unknown>;
+    const rawInputs = marked(pulumi.runtime.deserializeProperties(request.getObject())) as Record<string, unknown>;
     resources.push({
       type,
       name,
@@ -203,11 +238,11 @@ export async function runUnderMocks(options: MockRunOptions): Promise<MockRun> {
   };
   const read = monitor.__homeclusterOriginalRead ?? monitor.readResource;
   monitor.__homeclusterOriginalRead = read;
-  monitor.readResource = async function (this: any, request: any, callback: any) {
+  monitor.readResource = async function (this: MonitorThis, request: ResourceRequest, callback: unknown) {
     const parent: string = request.getParent();
     const type: string = request.getType();
     const name: string = request.getName();
-    const rawInputs = pulumi.runtime.deserializeProperties(request.getProperties()) as Record<string, unknown>;
+    const rawInputs = marked(pulumi.runtime.deserializeProperties(request.getProperties())) as Record<string, unknown>;
     resources.push({
       type,
       name,
@@ -229,7 +264,8 @@ export async function runUnderMocks(options: MockRunOptions): Promise<MockRun> {
     {
       newResource: (args) => {
         if (args.type !== "pulumi:pulumi:StackReference") {
-          return { id: args.id || `${args.name}-id`, state: mockState(args) };
+          const id = args.id || (preview ? undefined : `${args.name}-id`);
+          return { id, state: mockState(args, preview) };
         }
         const outputs = options.stackReferences?.[args.name];
         if (!outputs) throw new Error(`no outputs mocked for the stack reference ${args.name}`);
@@ -237,23 +273,23 @@ export async function runUnderMocks(options: MockRunOptions): Promise<MockRun> {
       },
       call: (args) => {
         calls.push({ token: args.token, inputs: args.inputs, provider: args.provider || undefined });
-        return mockCall(args.token, args.inputs);
+        return mockCall(args.token, args.inputs, preview);
       },
     },
     options.project ?? PROJECT,
     options.stack,
-    options.preview ?? false,
+    preview,
   );
   pulumi.runtime.setAllConfig(options.config.config, options.config.secretKeys);
 
   const program = await options.load();
   const outputs: MockRun["outputs"] = {};
   for (const [key, value] of Object.entries(program)) {
-    const output: pulumi.Output<unknown> = pulumi.output(value as pulumi.Input<unknown>);
-    outputs[key] = {
-      value: await new Promise((resolve) => output.apply((v) => resolve(v))),
-      secret: await pulumi.isSecret(output),
+    const output = pulumi.output(value as pulumi.Input<unknown>) as pulumi.Output<unknown> & {
+      /** Internal to the SDK: the value, with what is unknown as `pulumi.unknown`. */
+      promise(withUnknowns: boolean): Promise<unknown>;
     };
+    outputs[key] = { value: marked(await output.promise(true)), secret: await pulumi.isSecret(output) };
   }
   // Registrations finish asynchronously; waitForRPCs exists at run time but not in the typings.
   await (pulumi.runtime as unknown as { waitForRPCs?: () => Promise<void> }).waitForRPCs?.();

@@ -1,6 +1,7 @@
 /** What the stack's components share when they set themselves up. */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import type { OwnNamespace } from "../model/namespaces";
 
 /**
  * Refuses to go on without an explicit provider for each package: a default provider would follow whatever kube
@@ -15,15 +16,13 @@ export function requireProviders(component: pulumi.ComponentResource, type: stri
 }
 
 /** A Namespace the stack creates, enforcing the Pod Security level its workloads run at, so nothing weaker lands. */
-export function enforcedNamespace(
+export function ownNamespace(
   resourceName: string,
-  name: pulumi.Input<string>,
-  level: "restricted" | "privileged",
+  namespace: OwnNamespace,
   opts: pulumi.CustomResourceOptions,
 ): k8s.core.v1.Namespace {
-  return new k8s.core.v1.Namespace(
-    resourceName,
-    { metadata: { name, labels: { "pod-security.kubernetes.io/enforce": level } } },
-    opts,
-  );
+  const labels = namespace.podSecurity
+    ? { labels: { "pod-security.kubernetes.io/enforce": namespace.podSecurity } }
+    : {};
+  return new k8s.core.v1.Namespace(resourceName, { metadata: { name: namespace.name, ...labels } }, opts);
 }

@@ -1,0 +1,66 @@
+/**
+ * The objects the stack creates itself (read off its resource graph), before `pulumi up`: since @pulumi/kubernetes
+ * 4.29 a create no longer adopts an object that exists (the API server answers AlreadyExists), so one left by an
+ * earlier install (Flux's istio-system, cloudflared's Secret) stops the first `up` half-way, after the tunnel and its
+ * records exist. An object Pulumi manages already (its field manager) is this stack's own, or another stack's.
+ */
+import type { CreatedObject } from "../../stack/facts";
+import { count, fail, ok, warn, type Check, type Result } from "../check";
+import type { CheckContext } from "../context";
+import { KUBE_API } from "./cluster";
+import type { Meta } from "./objects";
+
+/** An object as the API returns it, with the field managers that wrote it. */
+export interface ManagedObject {
+  metadata?: Meta & { managedFields?: { manager?: string }[] };
+}
+
+/** Pulumi's Kubernetes provider writes with field managers named `pulumi-kubernetes-…`. */
+const PULUMI_MANAGER = /^pulumi-kubernetes/;
+
+const describe = (o: CreatedObject) => `${o.kind} ${o.namespace ? `${o.namespace}/` : ""}${o.name}`;
+
+/** `found[i]` is what the cluster holds at `objects[i]`, undefined when nothing. */
+export function createdObjectsResult(
+  objects: readonly CreatedObject[],
+  found: readonly (ManagedObject | undefined)[],
+): Result {
+  const existing = objects.map((object, i) => ({ object, live: found[i] })).filter((e) => e.live !== undefined);
+  if (existing.length === 0) return ok(`none of the ${count(objects.length, "object")} the stack creates exists yet`);
+  const pulumis = (e: (typeof existing)[number]) =>
+    e.live?.metadata?.managedFields?.some((f) => PULUMI_MANAGER.test(f.manager ?? "")) ?? false;
+  const foreign = existing.filter((e) => !pulumis(e));
+  if (foreign.length > 0) {
+    return fail(
+      `${foreign.map((e) => describe(e.object)).join(", ")} exist${foreign.length === 1 ? "s" : ""} already, not made by Pulumi: the first pulumi up stops at ${foreign.length === 1 ? "it" : "them"} (AlreadyExists), half-way`,
+      "delete them (an old install's; docs/migration.md), or adopt them on this up: PULUMI_K8S_UPSERT_EXISTING_OBJECTS=true pulumi up",
+    );
+  }
+  return warn(
+    `${count(existing.length, "object")} exist already, managed by Pulumi: ${existing.map((e) => describe(e.object)).join(", ")}`,
+    "nothing to do if this stack created them; if another stack did, the two fight over them",
+  );
+}
+
+export const createdObjectsCheck: Check<CheckContext> = {
+  id: "kube-objects",
+  component: "Kubernetes",
+  name: "Stack objects",
+  needs: [KUBE_API],
+  run: async (context) => {
+    const kube = await context.kube();
+    const { objects } = context.facts.kubernetes;
+    const found = await Promise.all(
+      objects.map((o) =>
+        kube.find((api) =>
+          api.objects.read({
+            apiVersion: o.apiVersion,
+            kind: o.kind,
+            metadata: { name: o.name, ...(o.namespace ? { namespace: o.namespace } : {}) },
+          }),
+        ),
+      ),
+    );
+    return createdObjectsResult(objects, found as (ManagedObject | undefined)[]);
+  },
+};
