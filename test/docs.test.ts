@@ -1,15 +1,17 @@
 /** The documentation stays true: the config reference is what the schema says, links resolve, the README is short. */
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
+import { loadStack } from "../cli/stack/load";
 import { configReference, REFERENCE_FILE } from "../cli/stack/reference";
 import { PROJECT_ROOT } from "../offline/stack-files";
 import { cloudflaredIdentity } from "../builders/cloudflared-workload";
 import { tunnelIngressRules } from "../builders/tunnel-config";
 import { routeAllow } from "../policies/mesh";
 import { gateway, parsedConfig } from "./support/fixtures";
-import { stackConfig } from "./support/harness";
+import { loadProgram } from "./support/harness";
 
 const docs = fs.readdirSync(path.join(PROJECT_ROOT, "docs")).filter((f) => f.endsWith(".md"));
 const read = (file: string) => fs.readFileSync(path.join(PROJECT_ROOT, file), "utf8");
@@ -39,31 +41,72 @@ describe("the documentation", () => {
     expect(missing).toEqual([]);
   });
 
-  it("shows a route example that config accepts (with its namespaces in the mesh), and what it says it becomes", () => {
-    const readme = read("README.md");
-    const block = /## Add a public app: one line\n\n```yaml\n([\s\S]*?)```/.exec(readme)?.[1];
-    const routes = (parseYaml(block!) as Record<string, unknown>)["homecluster:routes"] as Record<string, unknown>[];
-    expect(routes.map((r) => r.host)).toEqual(["grafana", "@", "*", "ssh"]);
-    const istio = stackConfig().istio as { meshNamespaces: string[] };
-    const config = parsedConfig({ routes, istio: { ...istio, meshNamespaces: [...istio.meshNamespaces, "web"] } });
-    expect(config.routes.map((r) => r.hostname)).toEqual([
+  /** The committed stack file with `lines` pasted after its last route, as a user pastes them; its stack read. */
+  async function pasted(lines: string[]) {
+    const committed = read("Pulumi.homecluster.yaml").split("\n");
+    const routesAt = committed.indexOf("  homecluster:routes:");
+    let last = routesAt + 1;
+    while (committed[last + 1]?.startsWith("    - ")) last++;
+    committed.splice(last + 1, 0, ...lines);
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "homecluster-pasted-")), "Pulumi.homecluster.yaml");
+    fs.writeFileSync(file, committed.join("\n"));
+    return (await loadStack({ stack: "homecluster", stackFile: file, load: loadProgram })).facts;
+  }
+  const routeLines = (file: string, heading: string) => {
+    const text = read(file);
+    const block = text.slice(text.indexOf(heading)).match(/```yaml\n([\s\S]*?)```/)![1]!;
+    return block.split("\n").filter((line) => /^ *- \{/.test(line));
+  };
+
+  it("has the README's route lines paste into the committed stack as they stand, and become what it says", async () => {
+    const lines = routeLines("README.md", "## Add a public app: one line");
+    expect(lines).toHaveLength(3);
+    expect(lines.every((line) => line.startsWith("    - { host: "))).toBe(true);
+    const facts = await pasted(lines);
+    expect(facts.tunnel.hostnames).toEqual([
       "grafana.example.com",
+      "jellyfin.example.com",
       "example.com",
-      "*.example.com",
       "ssh.example.com",
+      "wiki.example.com",
+      "nas-admin.example.com",
+      // The wildcard is matched last, wherever its line is.
+      "*.example.com",
     ]);
-    // "The `grafana` line becomes the tunnel rule … and the allow `allow-gateway-to-grafana` … to port 3000."
-    const grafana = config.routes[0]!;
+    const readme = read("README.md");
     expect(readme).toContain(
-      "The `grafana` line becomes the tunnel rule `grafana.example.com →\nhttp://istio-ingress.istio-ingress.svc.cluster.local:80`",
+      "The `wiki` line becomes the tunnel rule `wiki.example.com →\nhttp://istio-ingress.istio-ingress.svc.cluster.local:80`",
     );
-    expect(tunnelIngressRules([grafana], gateway)[0]).toEqual({
-      hostname: "grafana.example.com",
+    expect(facts.tunnel.config.ingress.find((rule) => rule.hostname === "wiki.example.com")).toEqual({
+      hostname: "wiki.example.com",
       service: "http://istio-ingress.istio-ingress.svc.cluster.local:80",
     });
-    const allow = routeAllow(grafana, gateway, cloudflaredIdentity("cloudflared"))!.object;
-    expect(allow.metadata).toEqual({ name: "allow-gateway-to-grafana", namespace: "monitoring" });
+    const object = (kind: string, name: string) =>
+      facts.customObjects.find((o) => o.kind === kind && o.metadata.name === name) as
+        { metadata: { namespace?: string }; spec: Record<string, unknown> } | undefined;
+    expect(readme).toContain("the Gateway host\n`infra/wiki.example.com`");
+    const servers = object("Gateway", "public")!.spec["servers"] as { hosts: string[] }[];
+    expect(servers.flatMap((server) => server.hosts)).toContain("infra/wiki.example.com");
+    expect(object("VirtualService", "wiki")?.metadata.namespace).toBe("infra");
+    const allow = object("AuthorizationPolicy", "allow-gateway-to-wiki")!;
+    expect(allow.metadata.namespace).toBe("infra");
     expect(JSON.stringify(allow.spec)).toContain('"ports":["3000"]');
+  });
+
+  it("has docs/outputs.md's lines for an application stack's host paste into the committed stack", async () => {
+    const lines = routeLines("docs/outputs.md", "**Getting the app's host onto the Gateway.**");
+    expect(lines).toHaveLength(2);
+    for (const line of lines) {
+      // Each is an alternative: pasted alone, under the stack file's routes (indented as they are there).
+      const facts = await pasted([`    ${line.trimStart()}`]);
+      const host = /host: "?([^",]+)"?,/.exec(line)![1]!;
+      const hostname = host === "*" ? "*.example.com" : `${host}.example.com`;
+      expect(facts.tunnel.hostnames).toContain(hostname);
+      const gatewayObject = facts.customObjects.find((o) => o.kind === "Gateway")!;
+      const hosts = (gatewayObject.spec as { servers: { hosts: string[] }[] }).servers.flatMap((s) => s.hosts);
+      expect(hosts).toContain(`media/${hostname}`);
+      expect(facts.customObjects.some((o) => o.kind === "VirtualService" && o.metadata.name === host)).toBe(false);
+    }
   });
 
   it("types every key in the reference, a name-or-list and a literal true included", () => {

@@ -3,8 +3,9 @@
  * ingress gateway, in a namespace homecluster enrolled in the ambient mesh, and allows the gateway (and only
  * the gateway) to reach it under the mesh-wide default deny.
  *
- * The hostname must reach the gateway through the tunnel: either add it to homecluster's `routes` (one line)
- * or route the wildcard `*` to the gateway there; this stack then only binds the hostname.
+ * The hostname must be routed by homecluster, bound to this stack's namespace: `{ host: whoami, namespace: media }`
+ * in its `routes` (or `{ host: "*", namespace: media }`); the Gateway lets only that namespace bind it, and this
+ * stack then binds the hostname.
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";

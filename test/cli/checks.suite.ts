@@ -5,7 +5,14 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { ok, type Check } from "../../cli/checks/check";
 import { CheckError } from "../../cli/clients/error";
-import { permissionsResult, tokenResult, zoneResult, type TokenPolicyInfo } from "../../cli/checks/cloudflare/account";
+import {
+  organizationResult,
+  permissionsResult,
+  tokenOwnerResult,
+  tokenResult,
+  zoneResult,
+  type TokenPolicyInfo,
+} from "../../cli/checks/cloudflare/account";
 import { cnamesResult, collisionsResult, type DnsRecordInfo } from "../../cli/checks/cloudflare/dns";
 import {
   coloSummary,
@@ -15,16 +22,25 @@ import {
   tunnelResult,
   type RemoteConfigInfo,
 } from "../../cli/checks/cloudflare/tunnel";
-import { gatewayAddressResult, l2PolicyResult, lbPoolObjectResult } from "../../cli/checks/kubernetes/cilium";
 import {
+  encryptionResult,
+  gatewayAddressResult,
+  l2PolicyResult,
+  lbPoolObjectResult,
+} from "../../cli/checks/kubernetes/cilium";
+import { createdObjectsResult } from "../../cli/checks/kubernetes/created";
+import { routesResult, type RouteFinding } from "../../cli/checks/kubernetes/routes";
+import {
+  kernelResult,
   kubeProxyResult,
   lbPoolResult,
   nodesResult,
+  schedulingResult,
   otherCniResult,
   versionSupport,
 } from "../../cli/checks/kubernetes/cluster";
 import { customObjectsResult } from "../../cli/checks/kubernetes/istio";
-import { logResult } from "../../cli/checks/kubernetes/logs";
+import { JWKS_PROBLEMS, logResult } from "../../cli/checks/kubernetes/logs";
 import { enrolmentResult, requiredNamespacesResult } from "../../cli/checks/kubernetes/namespaces";
 import { matches, resourceOf } from "../../cli/checks/kubernetes/objects";
 import { releaseChart, releasesResult } from "../../cli/checks/kubernetes/releases";
@@ -46,6 +62,8 @@ import {
   namespace,
   node,
   pod,
+  CONTROL_PLANE_TAINT,
+  NOT_READY_TAINT,
   RECORD_COMMENT,
   TUNNEL_ID,
 } from "./fixtures";
@@ -307,6 +325,164 @@ describe("Kubernetes checks", () => {
   });
 });
 
+describe("what a real cluster does to a first up", () => {
+  const tainted = (name: string, ...taints: { key: string; effect: string; value?: string }[]) => {
+    const n = node(name, "192.168.1.20", READY);
+    return { ...n, spec: { taints } };
+  };
+
+  it("schedulingResult: a lone tainted control plane fails with its distribution's fix; a CNI's taints do not count", () => {
+    const lone = [tainted("cp1", CONTROL_PLANE_TAINT, NOT_READY_TAINT)];
+    expect(schedulingResult(lone, "talos")).toEqual({
+      status: "fail",
+      message:
+        "no node takes ordinary pods (cp1: taint node-role.kubernetes.io/control-plane:NoSchedule): Cilium's release would time out and be uninstalled",
+      fix: "set cluster.allowSchedulingOnControlPlanes: true in the Talos machine config, or join a worker",
+    });
+    expect(schedulingResult(lone, "k3s").fix).toBe(
+      "start the k3s server without a NoSchedule --node-taint, or join an agent",
+    );
+    // Before a CNI every node is not-ready and network-unavailable: those taints go once Cilium runs.
+    const waiting = tainted(
+      "w1",
+      NOT_READY_TAINT,
+      { key: "node.kubernetes.io/network-unavailable", effect: "NoSchedule" },
+      { key: "node.cilium.io/agent-not-ready", effect: "NoExecute" },
+    );
+    expect(schedulingResult([...lone, waiting], "talos")).toEqual(ok("w1 takes ordinary pods"));
+    const cordoned = { ...tainted("w2"), spec: { unschedulable: true } };
+    expect(schedulingResult([cordoned], "kubeadm").message).toBe(
+      "no node takes ordinary pods (w2: cordoned): Cilium's release would time out and be uninstalled",
+    );
+    // A PreferNoSchedule taint still takes pods.
+    expect(schedulingResult([tainted("cp1", { ...CONTROL_PLANE_TAINT, effect: "PreferNoSchedule" })], "talos")).toEqual(
+      ok("cp1 takes ordinary pods"),
+    );
+  });
+
+  it("kernelResult: WireGuard needs Linux 5.6; an unreadable version fails rather than passes", () => {
+    const withKernel = (name: string, kernelVersion: string) => {
+      const n = node(name, "192.168.1.20", READY);
+      return { ...n, status: { ...n.status, nodeInfo: { ...n.status.nodeInfo, kernelVersion } } };
+    };
+    expect(kernelResult([withKernel("a", "6.12.57-talos"), withKernel("b", "5.6.0")])).toEqual(
+      ok("every node runs Linux 5.6 or newer (6.12.57-talos, 5.6.0)"),
+    );
+    expect(kernelResult([withKernel("a", "5.15.0-1-generic"), withKernel("b", "5.4.0-182-generic")])).toMatchObject({
+      status: "fail",
+      message: "b runs Linux 5.4.0-182-generic: WireGuard needs 5.6 or newer",
+      fix: expect.stringContaining("homecluster:cilium.encryption to none"),
+    });
+    expect(kernelResult([withKernel("a", "")]).message).toBe("a runs Linux (unknown): WireGuard needs 5.6 or newer");
+  });
+
+  it("createdObjectsResult: an object left by an earlier install fails naming it; Pulumi's own warns", () => {
+    const objects = facts.kubernetes.objects;
+    const at = (kind: string, name: string) => objects.findIndex((o) => o.kind === kind && o.name === name);
+    const found = objects.map(() => undefined as undefined | { metadata: object });
+    expect(createdObjectsResult(objects, found)).toEqual(
+      ok(`none of the ${objects.length} objects the stack creates exists yet`),
+    );
+    const helm = { metadata: { managedFields: [{ manager: "helm" }] } };
+    const flux = structuredClone(found);
+    flux[at("Namespace", "istio-system")] = helm;
+    flux[at("Secret", "cloudflared-token")] = { metadata: { managedFields: [{ manager: "kustomize-controller" }] } };
+    expect(createdObjectsResult(objects, flux)).toEqual({
+      status: "fail",
+      message:
+        "Namespace istio-system, Secret cloudflared/cloudflared-token exist already, not made by Pulumi: the first pulumi up stops at them (AlreadyExists), half-way",
+      fix: "delete them (an old install's; docs/migration.md), or adopt them on this up: PULUMI_K8S_UPSERT_EXISTING_OBJECTS=true pulumi up",
+    });
+    const own = structuredClone(found);
+    own[at("Deployment", "cloudflared")] = { metadata: { managedFields: [{ manager: "pulumi-kubernetes-6f1c2d" }] } };
+    expect(createdObjectsResult(objects, own)).toMatchObject({
+      status: "warn",
+      message: "1 object exists already, managed by Pulumi: Deployment cloudflared/cloudflared",
+    });
+  });
+
+  it("routesResult: a Service forwarding the route's port elsewhere fails, naming the route and the targetPort to set", () => {
+    const [jellyfin] = facts.routes;
+    expect(jellyfin).toMatchObject({ configKey: "homecluster:routes[0]", port: 8096, allowPort: 8096 });
+    const service = (targetPort: number | string | undefined, selector = { app: "jellyfin" }) => ({
+      metadata: { name: "jellyfin", namespace: "media" },
+      spec: { selector, ports: [{ name: "http", port: 8096, ...(targetPort === undefined ? {} : { targetPort }) }] },
+    });
+    const finding = (svc: RouteFinding["service"], pods: RouteFinding["pods"] = []): RouteFinding => ({
+      route: jellyfin!,
+      service: svc,
+      pods,
+    });
+    expect(routesResult([finding(service(8096))], { existing: true })).toEqual(
+      ok("1 routed Service forwards to the port the allow admits"),
+    );
+    expect(routesResult([finding(service(undefined))], { existing: true }).status).toBe("ok");
+    expect(routesResult([finding(service(8080))], { existing: true })).toEqual({
+      status: "fail",
+      message:
+        "homecluster:routes[0] (jellyfin.example.com): Service media/jellyfin forwards port 8096 to 8080, the allow admits 8096: every request is denied",
+      fix: "set targetPort: 8080 on homecluster:routes[0], then pulumi up",
+    });
+    // A named targetPort resolves through the selected pods' container ports, as the kubelet resolves it.
+    const pods = [{ spec: { containers: [{ ports: [{ name: "web", containerPort: 8080 }] }] } }];
+    expect(routesResult([finding(service("web"), pods)], { existing: true }).fix).toBe(
+      "set targetPort: 8080 on homecluster:routes[0], then pulumi up",
+    );
+    expect(routesResult([finding(service("web"), [])], { existing: true })).toMatchObject({
+      status: "warn",
+      message:
+        "homecluster:routes[0] (jellyfin.example.com): Service media/jellyfin forwards 8096 to the named port 'web', which no selected pod has",
+    });
+    // preflight runs before the apps exist; doctor does not excuse a missing Service.
+    expect(routesResult([finding(undefined)], { existing: false })).toEqual(
+      ok("no routed Service is deployed yet (media/jellyfin): doctor checks them after"),
+    );
+    expect(routesResult([finding(undefined)], { existing: true })).toMatchObject({
+      status: "fail",
+      message: "no Service media/jellyfin",
+    });
+  });
+
+  it("encryptionResult: reads cilium-config as the chart writes it", () => {
+    expect(encryptionResult({ data: { "enable-wireguard": "true" } }, true)).toEqual(
+      ok("WireGuard encrypts pod traffic between nodes"),
+    );
+    expect(encryptionResult({ data: {} }, true)).toMatchObject({
+      status: "fail",
+      message: "WireGuard is off: cloudflared's requests cross to the gateway in plaintext",
+    });
+    expect(encryptionResult({ data: { "enable-wireguard": "true" } }, false).message).toBe(
+      "WireGuard is on, the stack sets it off",
+    );
+    expect(encryptionResult(undefined, true).status).toBe("fail");
+    expect(facts.kubernetes.wireguard).toBe(true);
+  });
+
+  it("logResult with JWKS_PROBLEMS: istiod's failed fetch of Access's keys, in its own words", () => {
+    const istiod = { kind: "Deployment" as const, name: "istiod", namespace: "istio-system" };
+    const line =
+      '2026-12-01T10:00:00.000000Z\terror\tmodel\tFailed to fetch public key from jwks URI "https://home.cloudflareaccess.com/cdn-cgi/access/certs": Get "https://home.cloudflareaccess.com/cdn-cgi/access/certs": dial tcp: lookup home.cloudflareaccess.com: i/o timeout';
+    const result = logResult([{ pod: "istiod-7d9f", text: `info\tads\tpush\n${line}\n` }], istiod, JWKS_PROBLEMS, 500);
+    expect(result).toMatchObject({
+      status: "fail",
+      message: expect.stringMatching(
+        /^istiod cannot fetch Access's signing keys, so every protected host answers 401: istiod-7d9f: "2026-12-01T10:00:00.000000Z\terror\tmodel\tFailed to fetch public key from jwks URI/,
+      ),
+    });
+    const refreshed =
+      'warn\tmodel\tFailed to refresh JWT public key from "https://home.cloudflareaccess.com/cdn-cgi/access/certs": x';
+    expect(logResult([{ pod: "istiod-7d9f", text: refreshed }], istiod, JWKS_PROBLEMS, 500).status).toBe("fail");
+    expect(
+      logResult(
+        [{ pod: "istiod-7d9f", text: "info\tmodel\tUpdated cached JWT public key from x" }],
+        istiod,
+        JWKS_PROBLEMS,
+        500,
+      ),
+    ).toEqual(ok("no such line in the last 500 lines of istiod-7d9f"));
+  });
+});
+
 describe("Cloudflare checks", () => {
   const policies = (accountBeforeUp().tokenDetails as { policies: TokenPolicyInfo[] }).policies;
 
@@ -317,6 +493,34 @@ describe("Cloudflare checks", () => {
       tokenResult({ id: "t", status: "active", expires_on: "2026-06-05T00:00:00Z", owner: "account" }, now),
     ).toMatchObject({ status: "warn", message: "active account-owned token, expires 2026-06-05 (in 4 days)" });
     expect(tokenResult({ id: "t", status: "expired", owner: "user" }, now).status).toBe("fail");
+  });
+
+  it("tokenOwnerResult: only a user's token can mint external-dns' token", () => {
+    expect(tokenOwnerResult({ id: "t", status: "active", owner: "user" }).status).toBe("ok");
+    expect(tokenOwnerResult({ id: "t", status: "active", owner: "account" })).toEqual({
+      status: "fail",
+      message: "the token is account-owned, and only a user's token can mint external-dns' token",
+      fix: 'create external-dns\' token by hand (Zone Read and DNS Edit on the zone) and pulumi config set --secret externalDnsApiToken <token>, or deploy with a user token from the "Create additional tokens" template (README)',
+    });
+    expect(facts.cloudflare.mintsToken).toBe(true);
+  });
+
+  it("organizationResult: Access needs the account's Zero Trust team, and the one config names", () => {
+    expect(
+      organizationResult({ auth_domain: "home.cloudflareaccess.com", name: "home" }, "home.cloudflareaccess.com"),
+    ).toEqual(ok("team home at home.cloudflareaccess.com"));
+    expect(organizationResult(undefined, undefined)).toEqual({
+      status: "fail",
+      message: "the account has no Zero Trust organisation (team): Access cannot protect a route",
+      fix: "create the team once: Cloudflare dashboard → Zero Trust, choose a team name (the free plan is enough), then pulumi up",
+    });
+    expect(
+      organizationResult({ auth_domain: "other.cloudflareaccess.com" }, "home.cloudflareaccess.com"),
+    ).toMatchObject({
+      status: "fail",
+      message:
+        "the account's team is other.cloudflareaccess.com, not home.cloudflareaccess.com (homecluster:access.teamDomain)",
+    });
   });
 
   it("zoneResult: the configured domain's zone, in the configured account, active", () => {

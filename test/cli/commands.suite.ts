@@ -24,6 +24,7 @@ import {
   healthyCluster,
   helmSecret,
   STACK,
+  readStack,
   STACK_FILE,
   TOKEN,
   TUNNEL_ID,
@@ -223,6 +224,40 @@ describe("preflight", () => {
     );
   });
 
+  it("fails a lone tainted control plane, an object left by an earlier install, an account token and no Zero Trust team", async () => {
+    const cluster = clusterBeforeUp();
+    cluster.nodes = cluster.nodes.filter((n) => n.metadata?.name === "cp1");
+    // Flux installed Istio before: its istio-system and cloudflared's token Secret are there, written by Flux.
+    const byFlux = { managedFields: [{ manager: "kustomize-controller" }] };
+    cluster.namespaces.push({ ...cluster.namespaces[0]!, metadata: { name: "istio-system", ...byFlux } });
+    cluster.secrets.push({
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name: "cloudflared-token", namespace: "cloudflared", ...byFlux },
+    });
+    const account = { ...accountBeforeUp(), owner: "account" as const, organization: null };
+    const result = await run(preflight, ["--json"], { cluster, account });
+    expect(result.code).toBe(1);
+    expect(result.check("kube-scheduling")).toEqual({
+      id: "kube-scheduling",
+      component: "Kubernetes",
+      name: "Schedulable nodes",
+      status: "fail",
+      message:
+        "no node takes ordinary pods (cp1: taint node-role.kubernetes.io/control-plane:NoSchedule): Cilium's release would time out and be uninstalled",
+      fix: "set cluster.allowSchedulingOnControlPlanes: true in the Talos machine config, or join a worker",
+    });
+    expect(result.check("kube-objects").message).toBe(
+      "Namespace istio-system, Secret cloudflared/cloudflared-token exist already, not made by Pulumi: the first pulumi up stops at them (AlreadyExists), half-way",
+    );
+    expect(result.check("cloudflare-token-owner").status).toBe("fail");
+    expect(result.check("cloudflare-access-team")).toMatchObject({
+      status: "fail",
+      message: "the account has no Zero Trust organisation (team): Access cannot protect a route",
+    });
+    expect(result.check("kube-kernel").status).toBe("ok");
+  });
+
   it("is one failure line naming the token when Cloudflare rejects it, and never prints the token", async () => {
     const result = await run(preflight, ["--json"], {
       cluster: clusterBeforeUp(),
@@ -401,6 +436,52 @@ describe("doctor", () => {
     expect(result.check("istio-objects")).toMatchObject({
       status: "fail",
       message: "not as the stack sets it: PeerAuthentication istio-system/default",
+    });
+  });
+
+  it("fails a routed Service that forwards elsewhere, and WireGuard off", async () => {
+    const cluster = await healthyCluster();
+    const jellyfin = cluster.services.find((s) => s.metadata?.name === "jellyfin")!;
+    (jellyfin.spec as { ports: { targetPort: unknown }[] }).ports[0]!.targetPort = 8080;
+    cluster.others.find((o) => o.metadata?.name === "cilium-config")!.data = { "enable-wireguard": "false" };
+    const result = await run(doctor, ["--json"], { cluster, account: healthyAccount() });
+    expect(result.code).toBe(1);
+    expect(result.check("kube-routes")).toMatchObject({
+      status: "fail",
+      message:
+        "homecluster:routes[0] (jellyfin.example.com): Service media/jellyfin forwards port 8096 to 8080, the allow admits 8096: every request is denied",
+      fix: "set targetPort: 8080 on homecluster:routes[0], then pulumi up",
+    });
+    expect(result.check("cilium-encryption").message).toBe(
+      "WireGuard is off: cloudflared's requests cross to the gateway in plaintext",
+    );
+    expect(notOk(result).map((line) => line.split(":")[0])).toEqual(["cilium-encryption", "kube-routes"]);
+  });
+
+  it("fails when istiod cannot fetch Access's keys for a protected gateway host, and passes once it has them", async () => {
+    // jellyfin behind Access: the gateway then checks Access's JWTs with the keys istiod fetches.
+    const protectedVariant = (kubeconfig?: string) =>
+      variant((config) => {
+        (config["homecluster:routes"] as Record<string, unknown>[])[0]!["access"] = "admins";
+        if (kubeconfig) config["homecluster:kubeconfig"] = kubeconfig;
+      });
+    const { facts: protectedFacts } = await readStack({ stackFile: protectedVariant() });
+    const cluster = await healthyCluster(protectedFacts);
+    const istiodLog = Object.keys(cluster.logs).find((k) => k.startsWith("istio-system/"))!;
+    const healthy = await run(doctor, ["--json"], { cluster, account: healthyAccount(), stackFile: protectedVariant });
+    expect(healthy.check("istio-access-keys")).toMatchObject({
+      name: "Access keys (home.cloudflareaccess.com)",
+      status: "ok",
+      message: `no such line in the last 1000 lines of ${istiodLog.split("/")[1]}`,
+    });
+    cluster.logs[istiodLog] +=
+      '2026-01-01T10:05:00.000000Z\terror\tmodel\tFailed to fetch public key from jwks URI "https://home.cloudflareaccess.com/cdn-cgi/access/certs": dial tcp: i/o timeout\n';
+    const failing = await run(doctor, ["--json"], { cluster, account: healthyAccount(), stackFile: protectedVariant });
+    expect(failing.check("istio-access-keys")).toMatchObject({
+      status: "fail",
+      message: expect.stringMatching(
+        /^istiod cannot fetch Access's signing keys, so every protected host answers 401: /,
+      ),
     });
   });
 

@@ -271,7 +271,8 @@ export function routedApps() {
 const ambient = { "istio.io/dataplane-mode": "ambient" };
 
 /** The cluster after `pulumi up`, everything healthy. */
-export async function healthyCluster(): Promise<ClusterState> {
+/** The cluster after `pulumi up` of the test stack, or of the stack whose facts are given (a variant's). */
+export async function healthyCluster(stackFacts?: StackFacts): Promise<ClusterState> {
   const agents = [
     agent("kube-system", "cilium", { "k8s-app": "cilium" }),
     agent("kube-system", "cilium-envoy", { "k8s-app": "cilium-envoy" }),
@@ -322,7 +323,7 @@ export async function healthyCluster(): Promise<ClusterState> {
         data: { "cni-exclusive": "false", "enable-wireguard": "true", "kube-proxy-replacement": "true" },
       },
     ],
-    custom: await stackObjects(),
+    custom: stackObjects(stackFacts ?? (await facts())),
     logs: {
       [`external-dns/${pods("external-dns")[0]!.metadata.name}`]: [
         'time="2026-01-01T10:00:00Z" level=info msg="Instantiating new Kubernetes client"',
@@ -356,9 +357,9 @@ function filledIn(value: unknown): unknown {
  * The stack's own Istio and Cilium objects as the API lists them: the program's, as the CLI reads them off its graph;
  * what is tested with them is that doctor finds each one and notices an edit. The LB pool carries its status.
  */
-async function stackObjects(): Promise<ClusterState["custom"]> {
+function stackObjects(stackFacts: StackFacts): ClusterState["custom"] {
   const out: ClusterState["custom"] = {};
-  for (const object of (await facts()).customObjects) {
+  for (const object of stackFacts.customObjects) {
     const { group, version, plural } = resourceOf(object.apiVersion, object.kind);
     const key = `${group}/${version}/${plural}`;
     const listed = filledIn(structuredClone(object)) as (typeof out)[string][number];

@@ -37,7 +37,7 @@ export function createdObjectsResult(
     );
   }
   return warn(
-    `${count(existing.length, "object")} exist already, managed by Pulumi: ${existing.map((e) => describe(e.object)).join(", ")}`,
+    `${count(existing.length, "object")} exist${existing.length === 1 ? "s" : ""} already, managed by Pulumi: ${existing.map((e) => describe(e.object)).join(", ")}`,
     "nothing to do if this stack created them; if another stack did, the two fight over them",
   );
 }
