@@ -4,6 +4,7 @@
  * what the policies name. Each returns the issues it finds, keyed by the config key to fix.
  */
 import { cidrRange, rangeContains, rangesOverlap, startStopRange, type AddressRange } from "../lib/net";
+import { serviceEntryKey } from "../model/mesh";
 import type { Route } from "../model/routes";
 import type { ConfigIssue } from "./issues";
 import { ownNamespaces } from "./namespaces";
@@ -148,6 +149,18 @@ function meshChecks(config: ParsedConfig): ConfigIssue[] {
         issue(
           `istio.serviceEntries[${index}].name`,
           `'${entry.namespace}/${entry.name}' is already istio.serviceEntries[${first}]; merge their hosts into one entry`,
+        ),
+      );
+      return;
+    }
+    const key = serviceEntryKey(entry);
+    const clash = config.istio.serviceEntries.findIndex((e) => serviceEntryKey(e) === key);
+    if (clash < index) {
+      const other = config.istio.serviceEntries[clash]!;
+      issues.push(
+        issue(
+          `istio.serviceEntries[${index}].name`,
+          `'${entry.namespace}/${entry.name}' and istio.serviceEntries[${clash}] ('${other.namespace}/${other.name}') would share the resource name ${key}; rename one`,
         ),
       );
     }

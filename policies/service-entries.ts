@@ -4,12 +4,13 @@
  */
 import type { ExternalService } from "../config/schema";
 import { NETWORKING_API, type ServiceEntry } from "../crds/istio-io";
+import { serviceEntryKey } from "../model/mesh";
 import type { MeshPolicy } from "./mesh-policy";
 
 /** One external service, outside the mesh (MESH_EXTERNAL: no mTLS, no sidecar or ztunnel at the far end). */
 export function serviceEntry(service: ExternalService): MeshPolicy<ServiceEntry> {
   return {
-    key: `service-entry-${service.namespace}-${service.name}`,
+    key: serviceEntryKey(service),
     object: {
       apiVersion: NETWORKING_API,
       kind: "ServiceEntry",

@@ -4,6 +4,30 @@ import { l2AnnouncementPolicy, lbIpPool } from "../builders/lb-ipam";
 import { parsedConfig } from "./support/fixtures";
 import { sharedRun, TYPES } from "./support/harness";
 
+/**
+ * The capabilities the pinned chart's values.yaml (Cilium 1.20) gives the agent and its clean-state init container:
+ * what Cilium needs where the node grants everything. Talos grants all but SYS_MODULE (it loads modules itself).
+ */
+const CHART_CAPABILITIES = {
+  ciliumAgent: [
+    "CHOWN",
+    "KILL",
+    "NET_ADMIN",
+    "NET_RAW",
+    "IPC_LOCK",
+    "SYS_MODULE",
+    "SYS_ADMIN",
+    "SYS_RESOURCE",
+    "DAC_OVERRIDE",
+    "FOWNER",
+    "SETGID",
+    "SETUID",
+    "SYSLOG",
+  ],
+  cleanCiliumState: ["NET_ADMIN", "SYS_MODULE", "SYS_ADMIN", "SYS_RESOURCE"],
+};
+const TALOS_DENIES = ["SYS_MODULE"];
+
 /** The committed config's Cilium section on kubeadm (no preset), with a host of its own. */
 function args(
   overrides: Partial<CiliumValuesArgs["cilium"]> = {},
@@ -71,29 +95,17 @@ describe("ciliumValues", () => {
     expect(v.ipam).toEqual({ mode: "cluster-pool", operator: { clusterPoolIPv4PodCIDRList: ["10.42.0.0/16"] } });
   });
 
-  it("talos preset: cgroup mounted by Talos; the chart's capabilities without SYS_MODULE, SYSLOG kept", () => {
+  it("talos preset: cgroup mounted by Talos; every capability the chart needs except those Talos denies", () => {
     const v = ciliumValues(args({}, "talos"));
     expect(v.cgroup).toEqual({ autoMount: { enabled: false }, hostRoot: "/sys/fs/cgroup" });
-    // Cilium 1.20's values.yaml lists these and SYS_MODULE.
-    expect(v.securityContext).toEqual({
-      capabilities: {
-        ciliumAgent: [
-          "CHOWN",
-          "KILL",
-          "NET_ADMIN",
-          "NET_RAW",
-          "IPC_LOCK",
-          "SYS_ADMIN",
-          "SYS_RESOURCE",
-          "DAC_OVERRIDE",
-          "FOWNER",
-          "SETGID",
-          "SETUID",
-          "SYSLOG",
-        ],
-        cleanCiliumState: ["NET_ADMIN", "SYS_ADMIN", "SYS_RESOURCE"],
-      },
-    });
+    const capabilities = (v.securityContext as { capabilities: Record<string, string[]> }).capabilities;
+    // Helm replaces lists: each list given is the container's whole set, so it must hold all the chart's but those.
+    expect(Object.keys(capabilities).sort()).toEqual(Object.keys(CHART_CAPABILITIES).sort());
+    for (const [container, needed] of Object.entries(CHART_CAPABILITIES)) {
+      const granted = capabilities[container]!;
+      expect(new Set(granted).size, container).toBe(granted.length);
+      expect([...granted].sort(), container).toEqual(needed.filter((c) => !TALOS_DENIES.includes(c)).sort());
+    }
   });
 
   it("k3s and kubeadm keep the chart's CNI paths and cgroup handling", () => {
@@ -174,11 +186,19 @@ describe("the Cilium component with the committed config", () => {
     });
   });
 
-  it("gives the release the values ciliumValues builds from the committed config (talos: KubePrism endpoint)", () => {
-    const config = parsedConfig();
-    const expected = ciliumValues({ cilium: config.cilium, distribution: "talos", podCidrs: config.network.podCidrs });
-    expect(expected).toMatchObject({ k8sServiceHost: "localhost", k8sServicePort: 7445 });
-    expect(run().get(TYPES.release, "cilium-release").inputs.values).toEqual(expected);
+  it("gives the release the committed config's values: Talos' KubePrism endpoint and preset, the defaults for the rest", () => {
+    const values = run().get(TYPES.release, "cilium-release").inputs.values;
+    expect(values).toMatchObject({
+      k8sServiceHost: "localhost",
+      k8sServicePort: 7445,
+      cluster: { name: "homecluster", id: 1 },
+      ipam: { mode: "kubernetes" },
+      encryption: { enabled: true, type: "wireguard" },
+      hubble: { ui: { enabled: true } },
+      operator: { replicas: 1 },
+      cgroup: { autoMount: { enabled: false } },
+    });
+    expect(values.securityContext.capabilities.ciliumAgent).not.toContain("SYS_MODULE");
   });
 
   it("creates the pool and the L2 policy from config, after the release (the operator registers their CRDs)", () => {

@@ -4,26 +4,21 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { cloudflaredDeploymentSpec, cloudflaredPdbSpec } from "../builders/cloudflared-workload";
-import {
-  CATCH_ALL_RULE,
-  routeSummaries,
-  tunnelConfig,
-  tunnelDnsRecordArgs,
-  tunnelIngressRules,
-} from "../builders/tunnel-config";
+import { routeSummaries, tunnelConfig, tunnelDnsRecordArgs, tunnelIngressRules } from "../builders/tunnel-config";
 import { Tunnel } from "../components/cloudflare-tunnel";
 import { dnsRecordComment } from "../model/dns-ownership";
 import { gatewayUrl } from "../model/ingress-gateway";
 import { directRoute, gateway, gatewayRoute, parsedConfig } from "./support/fixtures";
 import { isSecretAt, plainOccurrences, runProgram, sharedRun, TYPES } from "./support/harness";
 import { MOCK_TEAM_DOMAIN, MOCK_TUNNEL_TOKEN, mockAud, setBareMocks } from "../offline/mock-runtime";
-import { accessTeam } from "../model/access";
 
 const GATEWAY_URL = "http://istio-ingress.istio-ingress.svc.cluster.local:80";
 const TOKEN_FROM_SECRET = [
   { name: "TUNNEL_TOKEN", valueFrom: { secretKeyRef: { name: "cloudflared-token", key: "token" } } },
 ];
 const HASH_ANNOTATION = "homecluster.io/tunnel-token-sha256";
+/** The rule that ends every configuration: whatever no route matched gets a 404 from the edge. */
+const NOT_FOUND = { service: "http_status:404" };
 
 describe("tunnel ingress rules", () => {
   const wildcard = gatewayRoute("*", "web", 80);
@@ -39,9 +34,8 @@ describe("tunnel ingress rules", () => {
       { hostname: "example.com", service: GATEWAY_URL },
       { hostname: "db.example.com", service: "tcp://postgres.data.svc.cluster.local:5432" },
       { hostname: "*.example.com", service: GATEWAY_URL },
-      { service: "http_status:404" },
+      NOT_FOUND,
     ]);
-    expect(rules.at(-1)).toEqual(CATCH_ALL_RULE);
   });
 
   it("orders a deeper wildcard before a shallower one", () => {
@@ -61,14 +55,14 @@ describe("tunnel ingress rules", () => {
   });
 
   it("with no routes, is only the catch-all", () => {
-    expect(tunnelIngressRules([], gateway)).toEqual([CATCH_ALL_RULE]);
+    expect(tunnelIngressRules([], gateway)).toEqual([NOT_FOUND]);
   });
 
   it("maps the origin options to the provider's fields (connect timeout in seconds)", () => {
     expect(
       tunnelConfig([grafana], gateway, { connectTimeoutSeconds: 15, http2Origin: true, noTlsVerify: true }),
     ).toEqual({
-      ingresses: [{ hostname: "grafana.example.com", service: GATEWAY_URL }, CATCH_ALL_RULE],
+      ingresses: [{ hostname: "grafana.example.com", service: GATEWAY_URL }, NOT_FOUND],
       originRequest: { connectTimeout: 15, http2Origin: true, noTlsVerify: true },
     });
   });
@@ -89,14 +83,15 @@ describe("tunnel DNS records", () => {
   it("are proxied CNAMEs with automatic TTL under the FQDN, for normal, apex and wildcard hostnames", () => {
     const comment = dnsRecordComment({ project: "homecluster", stack: "prod" });
     expect(comment).toBe("Cloudflare Tunnel route of Pulumi stack homecluster/prod; do not edit by hand");
-    for (const route of [
-      gatewayRoute("grafana", "monitoring", 80),
-      gatewayRoute("@", "media", 80),
-      gatewayRoute("*", "web", 80),
-    ]) {
+    for (const [host, name] of [
+      ["grafana", "grafana.example.com"],
+      ["@", "example.com"],
+      ["*", "*.example.com"],
+    ] as const) {
+      const route = gatewayRoute(host, "web", 80);
       expect(tunnelDnsRecordArgs(route, "zone-id", "abc.cfargotunnel.com", comment)).toEqual({
         zoneId: "zone-id",
-        name: route.hostname,
+        name,
         type: "CNAME",
         content: "abc.cfargotunnel.com",
         proxied: true,
@@ -213,38 +208,53 @@ describe("the Tunnel component with the committed config", () => {
     expect(isSecretAt(tunnel.rawInputs, "tunnelSecret")).toBe(true);
   });
 
-  it("configures the tunnel with what tunnelConfig builds from the committed routes", () => {
-    const config = parsedConfig();
+  it("configures the tunnel with a rule per committed route in order, Access checked on grafana and ssh, a 404 last", () => {
+    // The team is the first label of the team domain the (mocked) Zero Trust organisation has.
+    expect(MOCK_TEAM_DOMAIN).toBe("homecluster.cloudflareaccess.com");
+    const access = (app: string) => ({
+      originRequest: { access: { required: true, teamName: "homecluster", audTags: [mockAud(app)] } },
+    });
     expect(run().get(TYPES.tunnelConfig, "tunnel-config").inputs).toEqual({
       accountId: "0123456789abcdef0123456789abcdef",
       tunnelId: TUNNEL_ID,
-      // grafana and ssh are behind Access (test/access.test.ts): cloudflared checks their tokens.
-      config: tunnelConfig(config.routes, gateway, config.tunnel.originRequest, {
-        ...accessTeam(MOCK_TEAM_DOMAIN),
-        hosts: [
-          { hostname: "grafana.example.com", aud: mockAud("access-app-grafana") },
-          { hostname: "ssh.example.com", aud: mockAud("access-app-ssh") },
+      config: {
+        ingresses: [
+          { hostname: "grafana.example.com", service: GATEWAY_URL, ...access("access-app-grafana") },
+          { hostname: "jellyfin.example.com", service: GATEWAY_URL },
+          { hostname: "example.com", service: GATEWAY_URL },
+          {
+            hostname: "ssh.example.com",
+            service: "ssh://bastion.infra.svc.cluster.local:22",
+            ...access("access-app-ssh"),
+          },
+          NOT_FOUND,
         ],
-      }),
+        // The schema's defaults: the committed stack file sets no tunnel.originRequest.
+        originRequest: { connectTimeout: 30, http2Origin: false, noTlsVerify: false },
+      },
     });
   });
 
   it("creates one protected, proxied CNAME per route pointing at the tunnel, naming this stack as owner", () => {
-    const routes = parsedConfig().routes;
-    const comment = dnsRecordComment({ project: "homecluster", stack: "homecluster" });
-    for (const route of routes) {
-      const record = run().get(TYPES.dnsRecord, `tunnel-dns-${route.name}`);
-      expect(record.inputs).toEqual(
-        tunnelDnsRecordArgs(route, "fedcba9876543210fedcba9876543210", `${TUNNEL_ID}.cfargotunnel.com`, comment),
-      );
-      expect(record.protect).toBe(true);
+    const records = run().all(TYPES.dnsRecord);
+    expect(records.map((r) => [r.name, r.inputs.name]).sort()).toEqual([
+      ["tunnel-dns-apex", "example.com"],
+      ["tunnel-dns-grafana", "grafana.example.com"],
+      ["tunnel-dns-jellyfin", "jellyfin.example.com"],
+      ["tunnel-dns-ssh", "ssh.example.com"],
+    ]);
+    for (const record of records) {
+      expect(record.inputs, record.name).toEqual({
+        zoneId: "fedcba9876543210fedcba9876543210",
+        name: record.inputs.name,
+        type: "CNAME",
+        content: `${TUNNEL_ID}.cfargotunnel.com`,
+        proxied: true,
+        ttl: 1,
+        comment: "Cloudflare Tunnel route of Pulumi stack homecluster/homecluster; do not edit by hand",
+      });
+      expect(record.protect, record.name).toBe(true);
     }
-    expect(
-      run()
-        .all(TYPES.dnsRecord)
-        .map((r) => r.inputs.name)
-        .sort(),
-    ).toEqual(routes.map((r) => r.hostname).sort());
     expect(run().get(TYPES.tunnel, "tunnel-tunnel").protect).toBe(true);
   });
 
@@ -270,7 +280,7 @@ describe("the Tunnel component with the committed config", () => {
     }
   });
 
-  it("runs cloudflared as cloudflaredDeploymentSpec builds it, in its restricted namespace, the token's hash on the pods", () => {
+  it("runs the committed config's cloudflared in its restricted namespace, the token's hash on the pods", () => {
     expect(run().get(TYPES.namespace, "tunnel-namespace").inputs.metadata).toEqual({
       name: "cloudflared",
       labels: { "pod-security.kubernetes.io/enforce": "restricted" },
@@ -281,16 +291,33 @@ describe("the Tunnel component with the committed config", () => {
     });
     const deployment = run().get(TYPES.deployment, "tunnel-deployment");
     const hash = createHash("sha256").update(MOCK_TUNNEL_TOKEN).digest("hex");
-    expect(deployment.inputs.spec).toEqual(
-      cloudflaredDeploymentSpec({
-        cloudflared: parsedConfig().tunnel.cloudflared,
-        version: "2026.8.2",
-        podAnnotations: { [HASH_ANNOTATION]: hash },
-      }),
-    );
+    // The committed stack file sets no tunnel.cloudflared: two replicas over HTTP/2, the schema's defaults.
+    expect(deployment.inputs.metadata).toMatchObject({ name: "cloudflared", namespace: "cloudflared" });
+    expect(deployment.inputs.spec).toMatchObject({
+      replicas: 2,
+      template: {
+        metadata: { annotations: { [HASH_ANNOTATION]: hash } },
+        spec: { serviceAccountName: "cloudflared" },
+      },
+    });
+    const [container] = deployment.inputs.spec.template.spec.containers;
+    expect(container.image).toBe("docker.io/cloudflare/cloudflared:2026.8.2");
+    expect(container.args).toEqual([
+      "tunnel",
+      "--no-autoupdate",
+      "--metrics",
+      "0.0.0.0:2000",
+      "--protocol",
+      "http2",
+      "run",
+    ]);
+    expect(container.env).toEqual(TOKEN_FROM_SECRET);
     // The hash is deliberately plain, so the spec stays visible in preview diffs.
     expect(isSecretAt(deployment.rawInputs, "spec")).toBe(false);
-    expect(run().get(TYPES.pdb, "tunnel-pdb").inputs.spec).toEqual(cloudflaredPdbSpec());
+    expect(run().get(TYPES.pdb, "tunnel-pdb").inputs).toMatchObject({
+      metadata: { namespace: "cloudflared" },
+      spec: { minAvailable: 1, selector: { matchLabels: { "app.kubernetes.io/name": "cloudflared" } } },
+    });
   });
 
   it("makes only cloudflared's Deployment wait for Cilium; no Cloudflare resource waits for anything in the cluster", () => {
@@ -332,8 +359,12 @@ describe("the Tunnel component with the committed config", () => {
   it("exports the tunnel id, its CNAME target and the hostnames in rule order", () => {
     expect(run().output("tunnelId")).toBe(TUNNEL_ID);
     expect(run().output("tunnelCname")).toBe(`${TUNNEL_ID}.cfargotunnel.com`);
-    const rules = tunnelIngressRules(parsedConfig().routes, gateway);
-    expect(run().output("publicHostnames")).toEqual(rules.flatMap((r) => r.hostname ?? []));
+    expect(run().output("publicHostnames")).toEqual([
+      "grafana.example.com",
+      "jellyfin.example.com",
+      "example.com",
+      "ssh.example.com",
+    ]);
   });
 });
 

@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { cloudflaredIdentity } from "../builders/cloudflared-workload";
 import { principal } from "../model/identity";
@@ -15,7 +16,9 @@ import { meshPolicyObjects, routeAllow, type MeshPolicyInputs } from "../policie
 import { meshStrictMtls, mtlsException } from "../policies/peer-authentication";
 import { serviceEntry } from "../policies/service-entries";
 import { directRoute, gateway, gatewayRoute, normalised, parsedConfig } from "./support/fixtures";
-import { runProgram, runProgramError, sharedRun, stackConfig, TYPES } from "./support/harness";
+import { runProgram, runProgramError, sharedRun, STACK, stackConfig, TYPES } from "./support/harness";
+import { parseConfig } from "../config/load";
+import type { MeshPolicy } from "../policies/mesh-policy";
 
 const GATEWAY_PRINCIPAL = "cluster.local/ns/istio-ingress/sa/istio-ingress";
 const CLOUDFLARED_PRINCIPAL = "cluster.local/ns/cloudflared/sa/cloudflared";
@@ -238,7 +241,7 @@ describe("meshPolicyObjects", () => {
     cloudflared,
   };
 
-  it("builds every policy under the default deny, each with a unique key", () => {
+  it("builds every policy under the default deny, in this order", () => {
     const objects = meshPolicyObjects(inputs);
     expect(objects.map((o) => [o.key, o.object.kind, o.object.metadata.namespace, o.object.metadata.name])).toEqual([
       ["mtls-strict", "PeerAuthentication", "istio-system", "default"],
@@ -258,10 +261,29 @@ describe("meshPolicyObjects", () => {
 
   it("gives each route the allow to its backend: from the gateway, from cloudflared, or none", () => {
     const [grafana, ssh, nas] = inputs.routes;
-    expect(routeAllow(grafana!, gateway, cloudflared)?.object).toEqual(
-      gatewayToRouteAllow(grafana as never, gateway).object,
-    );
-    expect(routeAllow(ssh!, gateway, cloudflared)?.key).toBe("allow-cloudflared-to-ssh");
+    // grafana's Service maps port 80 to 3000: the allow names the pods' port.
+    expect(routeAllow(grafana!, gateway, cloudflared)).toEqual({
+      key: "allow-gateway-to-grafana",
+      object: {
+        apiVersion: "security.istio.io/v1",
+        kind: "AuthorizationPolicy",
+        metadata: { name: "allow-gateway-to-grafana", namespace: "monitoring" },
+        spec: {
+          action: "ALLOW",
+          rules: [
+            { from: [{ source: { principals: [GATEWAY_PRINCIPAL] } }], to: [{ operation: { ports: ["3000"] } }] },
+          ],
+        },
+      },
+    });
+    expect(routeAllow(ssh!, gateway, cloudflared)?.object).toMatchObject({
+      metadata: { name: "allow-cloudflared-to-ssh", namespace: "infra" },
+      spec: {
+        rules: [
+          { from: [{ source: { principals: [CLOUDFLARED_PRINCIPAL] } }], to: [{ operation: { ports: ["22"] } }] },
+        ],
+      },
+    });
     // An origin outside the cluster has no workload here to protect.
     expect(routeAllow(nas!, gateway, cloudflared)).toBeUndefined();
     const outside = normalised([
@@ -285,6 +307,126 @@ describe("meshPolicyObjects", () => {
   });
 });
 
+/** Keys that occur more than once, and (kind, namespace, name) triples that do: what would collide. */
+function collisions(policies: readonly MeshPolicy[]): { keys: string[]; objects: string[] } {
+  const repeated = (list: string[]) => [...new Set(list.filter((item, index) => list.indexOf(item) !== index))];
+  return {
+    keys: repeated(policies.map((p) => p.key)),
+    objects: repeated(policies.map(({ object: o }) => `${o.kind} ${o.metadata.namespace}/${o.metadata.name}`)),
+  };
+}
+
+const BASE = stackConfig();
+/** The committed stack with this Istio section and these routes, through the whole config gate. */
+function policiesOf(istio: Record<string, unknown>, routes: Record<string, unknown>[]): MeshPolicy[] {
+  const config = parseConfig({ ...BASE, istio, routes }, STACK);
+  return meshPolicyObjects({ istio: config.istio, routes: config.routes, gateway, cloudflared });
+}
+
+describe("mesh policy keys and names", () => {
+  it("are unique across a config with every kind of policy, several of each, in many namespaces", () => {
+    const namespaces = ["monitoring", "media", "infra", "data", "apps"];
+    const tls = [{ number: 443, protocol: "TLS", name: "tls" }];
+    const policies = policiesOf(
+      {
+        meshNamespaces: namespaces,
+        mtlsExceptions: [
+          { namespace: "media" },
+          { namespace: "media", selector: { app: "jellyfin" }, ports: [8096] },
+          { namespace: "monitoring", selector: { app: "exporter" }, ports: [9100] },
+        ],
+        allow: [
+          {
+            from: { namespace: "monitoring", serviceAccount: "prometheus" },
+            to: { namespace: "media", ports: [8096] },
+          },
+          { from: { namespace: "monitoring" }, to: { namespace: "data", ports: [5432] } },
+          { from: { namespace: "apps" }, to: { namespace: "data", ports: [5432, 6379] } },
+        ],
+        // The same name in two namespaces is two ServiceEntries.
+        serviceEntries: [
+          { name: "github", hosts: ["github.com"], ports: tls },
+          { name: "github", namespace: "apps", hosts: ["github.com"], ports: tls },
+          { name: "registry", namespace: "apps", hosts: ["ghcr.io"], ports: tls },
+        ],
+      },
+      [
+        { host: "grafana", service: "grafana", namespace: "monitoring", port: 80, targetPort: 3000 },
+        { host: "@", service: "homepage", namespace: "media", port: 3000 },
+        { host: "*", service: "fallback", namespace: "apps", port: 80 },
+        { host: "*.lab", service: "lab", namespace: "apps", port: 80 },
+        { host: "wiki", namespace: "apps" },
+        { host: "db", origin: "tcp://postgres.data.svc:5432", public: true },
+        { host: "cache", origin: "tcp://redis.data.svc.cluster.local:6379", public: true },
+        { host: "ssh", origin: "ssh://bastion.infra.svc.cluster.local:22", access: "admins" },
+      ],
+    );
+    // 1 STRICT + 3 exceptions, the deny, the gateway's port, 7 route allows (not the app stack's wiki), 5 namespaces,
+    // 3 config allows, 3 plaintext allows, 3 ServiceEntries.
+    expect(policies).toHaveLength(27);
+    expect(collisions(policies)).toEqual({ keys: [], objects: [] });
+  });
+
+  it("are unique for any valid Istio section and routes", () => {
+    // Hyphens on both sides: `a-b/c` and `a/b-c` meet on one key, a pair the gate must refuse (this property found it).
+    const namespace = fc.constantFrom("monitoring", "media", "infra", "a", "a-b", "b");
+    const entryName = fc.constantFrom("c", "github", "b", "a", "b-c");
+    const label = fc.stringMatching(/^[a-z]([a-z0-9-]{0,4}[a-z0-9])?$/);
+    const section = fc.uniqueArray(namespace, { minLength: 1, maxLength: 6 }).chain((mesh) => {
+      const enrolled = fc.constantFrom(...mesh);
+      const port = fc.integer({ min: 1, max: 65535 });
+      return fc.record({
+        meshNamespaces: fc.constant(mesh),
+        mtlsExceptions: fc.array(
+          fc.oneof(
+            enrolled.map((ns) => ({ namespace: ns })),
+            fc.tuple(enrolled, port).map(([ns, p]) => ({ namespace: ns, selector: { app: "x" }, ports: [p] })),
+          ),
+          { maxLength: 3 },
+        ),
+        allow: fc.array(
+          fc.tuple(enrolled, enrolled, port).map(([from, to, p]) => ({
+            from: { namespace: from },
+            to: { namespace: to, ports: [p] },
+          })),
+          { maxLength: 3 },
+        ),
+        serviceEntries: fc.uniqueArray(
+          fc.tuple(fc.constantFrom("istio-system", ...mesh), entryName).map(([ns, name]) => ({
+            name,
+            namespace: ns,
+            hosts: ["github.com"],
+            ports: [{ number: 443, protocol: "TLS", name: "tls" }],
+          })),
+          { selector: (e) => `${e.namespace}/${e.name}`, maxLength: 4 },
+        ),
+        routes: fc.uniqueArray(
+          fc
+            .tuple(label, enrolled, port, fc.boolean())
+            .map(([host, ns, p, direct]) =>
+              direct
+                ? { host, origin: `tcp://svc.${ns}.svc:${p}`, public: true }
+                : { host, service: host, namespace: ns, port: p },
+            ),
+          { selector: (r) => r.host, maxLength: 5 },
+        ),
+      });
+    });
+    fc.assert(
+      fc.property(section, fc.boolean(), ({ routes, ...istio }, allowSameNamespace) => {
+        const keys = istio.serviceEntries.map((e) => `service-entry-${e.namespace}-${e.name}`);
+        if (new Set(keys).size < keys.length) {
+          expect(() => policiesOf({ ...istio, allowSameNamespace }, routes)).toThrow(/would share the resource name/);
+          return;
+        }
+        const policies = policiesOf({ ...istio, allowSameNamespace }, routes);
+        expect(collisions(policies)).toEqual({ keys: [], objects: [] });
+      }),
+      { numRuns: 100 },
+    );
+  });
+});
+
 describe("the MeshPolicies component with the committed config", () => {
   const run = sharedRun();
   const policyTypes = [TYPES.authorizationPolicy, TYPES.peerAuthentication, TYPES.serviceEntry];
@@ -294,14 +436,26 @@ describe("the MeshPolicies component with the committed config", () => {
       (r) => policyTypes.includes(r.type as (typeof policyTypes)[number]) && r.name.startsWith("mesh-"),
     );
 
-  it("registers exactly the objects meshPolicyObjects builds from the committed config, as mesh-<key>", () => {
-    const config = parsedConfig();
-    const objects = meshPolicyObjects({ istio: config.istio, routes: config.routes, gateway, cloudflared });
+  it("registers the committed config's policies, each as mesh-<key> with the object its builder makes", () => {
     expect(
       registered()
         .map((r) => r.name)
         .sort(),
-    ).toEqual(objects.map((o) => `mesh-${o.key}`).sort());
+    ).toEqual([
+      "mesh-allow-cloudflared-to-ssh",
+      "mesh-allow-config-0",
+      "mesh-allow-gateway-to-apex",
+      "mesh-allow-gateway-to-grafana",
+      "mesh-allow-gateway-to-jellyfin",
+      "mesh-allow-http-ingress",
+      "mesh-allow-nothing",
+      "mesh-allow-same-namespace-infra",
+      "mesh-allow-same-namespace-media",
+      "mesh-allow-same-namespace-monitoring",
+      "mesh-mtls-strict",
+    ]);
+    const config = parsedConfig();
+    const objects = meshPolicyObjects({ istio: config.istio, routes: config.routes, gateway, cloudflared });
     for (const { key, object } of objects) {
       const resource = run().resources.find((r) => r.name === `mesh-${key}`)!;
       expect(resource.inputs, key).toEqual(object);
