@@ -8,10 +8,16 @@ import { PLAN_FORMAT, PlanFileError, type Plan, type PlannedResource } from "./s
 import { kindOf } from "./plan-render";
 
 interface InputChange {
-  /** Dotted path into the inputs (`values.hubble.ui.enabled`, `spec.rules[0].to`). */
+  /**
+   * Dotted path into the inputs (`values.hubble.ui.enabled`); a list item by its identity
+   * (`config.ingresses[hostname=ssh.example.com]`, a set's member by its value: `spec.hosts["grafana.example.com"]`),
+   * by its index in a list without one (`spec.rules[0].to`). `<list> (order)`: the items both hold, reordered.
+   */
   path: string;
   before: unknown;
   after: unknown;
+  /** A list item that is new in the head, or gone from it. */
+  item?: "added" | "removed";
 }
 
 export interface PlanDiff {
@@ -50,8 +56,84 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null;
 }
 
-/** Every path where `before` and `after` differ; a value that changes type, or a leaf, is one change. */
+/**
+ * Fields that identify an item of a list, tried in order: a tunnel ingress rule or a route by its hostname (or the
+ * config's `host`), a container, env var, port or policy by its name, a Gateway server by its port's name, a spread
+ * constraint by its topology key.
+ */
+const IDENTITY_FIELDS = ["hostname", "host", "name", "port.name", "topologyKey"];
+
+function fieldOf(item: unknown, dotted: string): unknown {
+  return dotted.split(".").reduce<unknown>((value, part) => (isObject(value) ? value[part] : undefined), item);
+}
+
+const isScalar = (value: unknown) => value === null || ["string", "number", "boolean"].includes(typeof value);
+
+/**
+ * What names each item of a list in both plans, so an item is compared with itself wherever it moved: a list of
+ * distinct scalars is a set, each member named by its value; a list of objects, the first identity field whose
+ * value is unique to each item in both lists (one item may lack it: the tunnel's catch-all, `hostname=(none)`).
+ * Undefined: no identity, so items are compared by index.
+ */
+function identityOf(lists: unknown[][]): ((item: unknown) => string) | undefined {
+  const items = lists.flat();
+  if (
+    items.every(isScalar) &&
+    lists.every((list) => new Set(list.map((v) => JSON.stringify(v))).size === list.length)
+  ) {
+    return (item) => JSON.stringify(item);
+  }
+  if (!items.every((item) => isObject(item) && !Array.isArray(item))) return undefined;
+  const field = IDENTITY_FIELDS.find((candidate) => {
+    const identifies = lists.every((list) => {
+      const values = list.map((item) => fieldOf(item, candidate));
+      const named = values.filter((v) => v !== undefined);
+      return (
+        named.every((v) => typeof v === "string" || typeof v === "number") &&
+        list.length - named.length <= 1 &&
+        new Set(named.map(String)).size === named.length
+      );
+    });
+    return identifies && items.some((item) => fieldOf(item, candidate) !== undefined);
+  });
+  return field === undefined ? undefined : (item) => `${field}=${String(fieldOf(item, field) ?? "(none)")}`;
+}
+
+/** Lists matched item by item through their identity; a new order of the items both hold is one change. */
+function listChanges(before: unknown[], after: unknown[], at: string): InputChange[] | undefined {
+  const identity = identityOf([before, after]);
+  if (!identity) return undefined;
+  const old = new Map(before.map((item) => [identity(item), item]));
+  const now = new Map(after.map((item) => [identity(item), item]));
+  const found: InputChange[] = [
+    ...[...now].flatMap(([key, item]) =>
+      old.has(key)
+        ? changes(old.get(key), item, `${at}[${key}]`)
+        : [{ path: `${at}[${key}]`, before: undefined, after: item, item: "added" as const }],
+    ),
+    ...[...old].flatMap(([key, item]) =>
+      now.has(key) ? [] : [{ path: `${at}[${key}]`, before: item, after: undefined, item: "removed" as const }],
+    ),
+  ];
+  const [oldOrder, newOrder] = [[...old.keys()].filter((k) => now.has(k)), [...now.keys()].filter((k) => old.has(k))];
+  if (oldOrder.some((key, i) => key !== newOrder[i])) {
+    // A set's members by value, other items by their identity.
+    const shown = (key: string) => (isScalar(old.get(key)) ? old.get(key) : key);
+    found.push({ path: `${at} (order)`, before: oldOrder.map(shown), after: newOrder.map(shown) });
+  }
+  return found;
+}
+
+/**
+ * Every path where `before` and `after` differ; a value that changes type, or a leaf, is one change. List items are
+ * matched by identity where they have one (`config.ingresses[hostname=ssh.example.com]`), so inserting an item
+ * changes nothing about the others; a list without one is compared by index (`spec.rules[0]`).
+ */
 export function changes(before: unknown, after: unknown, at = ""): InputChange[] {
+  if (Array.isArray(before) && Array.isArray(after)) {
+    const keyed = listChanges(before, after, at);
+    if (keyed) return keyed;
+  }
   if (isObject(before) && isObject(after) && Array.isArray(before) === Array.isArray(after)) {
     const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])];
     return keys.flatMap((key) => {
@@ -96,6 +178,13 @@ export function diffPlans(before: Plan, after: Plan): PlanDiff {
 }
 
 const show = (value: unknown) => (value === undefined ? "(unset)" : JSON.stringify(value));
+/** `+ path: value` for a new list item (a set's member is named by its path alone), `- path` for a gone one. */
+const line = (c: InputChange, changed = "") =>
+  c.item === "added"
+    ? `+ ${c.path}${isScalar(c.after) ? "" : `: ${show(c.after)}`}`
+    : c.item === "removed"
+      ? `- ${c.path}`
+      : `${changed}${c.path}: ${show(c.before)} → ${show(c.after)}`;
 const label = (r: PlannedResource) => `${kindOf(r.type)} ${r.name}  (${r.component})`;
 
 export function renderDiff(diff: PlanDiff, total: number): string {
@@ -110,10 +199,10 @@ export function renderDiff(diff: PlanDiff, total: number): string {
   lines.push(...diff.added.map((r) => `  + ${label(r)}${r.protect ? "  [protected]" : ""}`));
   lines.push(...diff.removed.map((r) => `  - ${label(r)}${r.protect ? "  [protected: the up will stop here]" : ""}`));
   for (const { resource, changes: found } of diff.changed) {
-    lines.push(`  ~ ${label(resource)}`, ...found.map((c) => `      ${c.path}: ${show(c.before)} → ${show(c.after)}`));
+    lines.push(`  ~ ${label(resource)}`, ...found.map((c) => `      ${line(c)}`));
   }
   if (diff.outputs.length > 0) {
-    lines.push("", "Outputs", ...diff.outputs.map((c) => `  ~ ${c.path}: ${show(c.before)} → ${show(c.after)}`));
+    lines.push("", "Outputs", ...diff.outputs.map((c) => `  ${line(c, "~ ")}`));
   }
   return `${lines.join("\n")}\n`;
 }

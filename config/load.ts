@@ -8,7 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { defaultVersions } from "../versions";
 import { crossChecks } from "./checks";
-import { ConfigError, type ConfigIssue } from "./issues";
+import { ConfigError, didYouMean, type ConfigIssue } from "./issues";
 import { ownNamespaces } from "./namespaces";
 import { normaliseRoutes } from "./routes";
 import {
@@ -36,13 +36,56 @@ function keyOf(path: ReadonlyArray<PropertyKey>): string {
   return key;
 }
 
+/**
+ * The fields the schema knows for the object at `path`; for a union, those of every shape it allows (a route's
+ * three). Wrappers (optional, default, preprocess…) are looked through.
+ */
+function fieldsAt(schema: z.core.$ZodType, path: ReadonlyArray<PropertyKey>): string[] {
+  const def = schema._zod.def as unknown as Record<string, unknown> & { type: string };
+  const inner = (key: string) => fieldsAt(def[key] as z.core.$ZodType, path);
+  const [head, ...rest] = path;
+  switch (def.type) {
+    case "object": {
+      const shape = def.shape as Record<string, z.core.$ZodType>;
+      if (head === undefined) return Object.keys(shape);
+      const field = typeof head === "string" ? shape[head] : undefined;
+      return field ? fieldsAt(field, rest) : [];
+    }
+    case "array":
+      return typeof head === "number" ? fieldsAt(def.element as z.core.$ZodType, rest) : [];
+    case "record":
+      return head === undefined ? [] : fieldsAt(def.valueType as z.core.$ZodType, rest);
+    case "union":
+      return [...new Set((def.options as z.core.$ZodType[]).flatMap((option) => fieldsAt(option, path)))];
+    case "pipe":
+      return [...new Set([...inner("in"), ...inner("out")])];
+    case "optional":
+    case "nullable":
+    case "default":
+    case "prefault":
+    case "readonly":
+    case "catch":
+    case "nonoptional":
+      return inner("innerType");
+    default:
+      return [];
+  }
+}
+
+/** `'meshNamespace' (did you mean 'meshNamespaces'?)`, or just the quoted key when nothing known is close. */
+function unknownField(key: string, known: readonly string[]): string {
+  const guess = didYouMean(key, known);
+  return guess ? `'${key}' (${guess})` : `'${key}'`;
+}
+
 function zodIssues(error: z.ZodError): ConfigIssue[] {
   return error.issues.map((issue) => {
     const key = keyOf(issue.path);
     // With reportInput, a missing key has input undefined; a present value of the wrong type keeps its input.
     if (issue.code === "invalid_type" && issue.input === undefined) return { key, message: "is required but not set" };
     if (issue.code === "unrecognized_keys") {
-      return { key, message: `has unknown field(s) ${issue.keys.map((k) => `'${k}'`).join(", ")}` };
+      const known = fieldsAt(configSchema, issue.path).filter((field) => !issue.keys.includes(field));
+      return { key, message: `has unknown field(s) ${issue.keys.map((k) => unknownField(k, known)).join(", ")}` };
     }
     return { key, message: issue.message };
   });
@@ -56,7 +99,11 @@ function readRaw(values: Readonly<Record<string, string>>): { raw: Record<string
   for (const fullKey of Object.keys(values)) {
     const [namespace, key] = fullKey.split(":");
     if (namespace === PROJECT && key !== undefined && !known.has(key)) {
-      issues.push({ key: fullKey, message: `is not a setting of this stack (known: ${[...known].sort().join(", ")})` });
+      const guess = didYouMean(key, CONFIG_KEYS);
+      issues.push({
+        key: fullKey,
+        message: `is not a setting of this stack${guess ? `; ${guess}` : ""} (known: ${[...known].sort().join(", ")})`,
+      });
     }
   }
   for (const key of Object.keys(configSchema.shape)) {

@@ -461,6 +461,30 @@ describe("bad config fails with one message naming the key", () => {
       /homecluster:istio\.serviceEntries\[1\]\.name: 'infra\/ntp' is already istio\.serviceEntries\[0\]; merge their hosts into one entry$/,
     ],
     [
+      "two ServiceEntries whose namespace and name meet on one resource name (a-b/c and a/b-c)",
+      {
+        istio: {
+          ...istio,
+          meshNamespaces: ["monitoring", "media", "infra", "a", "a-b"],
+          serviceEntries: [
+            {
+              name: "c",
+              namespace: "a-b",
+              hosts: ["one.example.org"],
+              ports: [{ number: 443, protocol: "TLS", name: "tls" }],
+            },
+            {
+              name: "b-c",
+              namespace: "a",
+              hosts: ["two.example.org"],
+              ports: [{ number: 443, protocol: "TLS", name: "tls" }],
+            },
+          ],
+        },
+      },
+      /homecluster:istio\.serviceEntries\[1\]\.name: 'a\/b-c' and istio\.serviceEntries\[0\] \('a-b\/c'\) would share the resource name service-entry-a-b-c; rename one$/,
+    ],
+    [
       "istio-system in the mesh (the stack creates the control plane's namespace)",
       { istio: { ...istio, meshNamespaces: ["monitoring", "media", "infra", "istio-system"] } },
       /homecluster:istio\.meshNamespaces: lists 'istio-system', a namespace this stack creates/,
@@ -586,6 +610,21 @@ describe("bad config fails with one message naming the key", () => {
       "  - homecluster:domain: must be a lower-case DNS name such as example.com (no scheme, no trailing dot)",
     ]);
   });
+
+  it("suggests the field a misspelt one is close to (a plural, a swap, a case), and guesses nothing otherwise", () => {
+    const istio = committed.istio as Record<string, unknown>;
+    const ssh = (committed.routes as Record<string, unknown>[])[3]!;
+    expect(failure({ istio: { ...istio, meshNamespace: ["media"] } })).toBe(
+      "Invalid configuration: homecluster:istio: has unknown field(s) 'meshNamespace' (did you mean 'meshNamespaces'?)",
+    );
+    // A route's fields are those of its three shapes; each unknown field gets its own guess.
+    expect(failure({ routes: [{ ...ssh, Public: true, colour: "blue" }] })).toBe(
+      "Invalid configuration: homecluster:routes[0]: has unknown field(s) 'Public' (did you mean 'public'?), 'colour'",
+    );
+    expect(failure({ istio: { ...istio, colour: "blue" } })).toBe(
+      "Invalid configuration: homecluster:istio: has unknown field(s) 'colour'",
+    );
+  });
 });
 
 describe("loadConfig inside the program", () => {
@@ -597,9 +636,20 @@ describe("loadConfig inside the program", () => {
     );
   });
 
-  it("rejects a key the stack does not know", async () => {
-    const error = await runProgramError({ config: { domian: "example.com" } });
-    expect(error.message).toMatch(/^Invalid configuration: homecluster:domian: is not a setting of this stack/);
+  it("rejects a key the stack does not know, suggesting a close one", async () => {
+    const known = `(known: ${[...CONFIG_KEYS].sort().join(", ")})`;
+    const misspelt = await runProgramError({ config: { domian: "example.com" } });
+    expect(misspelt.message).toBe(
+      `Invalid configuration: homecluster:domian: is not a setting of this stack; did you mean 'domain'? ${known}`,
+    );
+    const cut = await runProgramError({ config: { rout: "[]" } });
+    expect(cut.message).toBe(
+      `Invalid configuration: homecluster:rout: is not a setting of this stack; did you mean 'routes'? ${known}`,
+    );
+    const unrelated = await runProgramError({ config: { colour: "blue" } });
+    expect(unrelated.message).toBe(
+      `Invalid configuration: homecluster:colour: is not a setting of this stack ${known}`,
+    );
   });
 
   it("still reports a missing key whose name an unknown key begins (kube, kubeContext)", () => {

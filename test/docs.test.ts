@@ -3,14 +3,9 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { parse as parseYaml } from "yaml";
 import { loadStack } from "../cli/stack/load";
 import { configReference, REFERENCE_FILE } from "../cli/stack/reference";
 import { PROJECT_ROOT } from "../offline/stack-files";
-import { cloudflaredIdentity } from "../builders/cloudflared-workload";
-import { tunnelIngressRules } from "../builders/tunnel-config";
-import { routeAllow } from "../policies/mesh";
-import { gateway, parsedConfig } from "./support/fixtures";
 import { loadProgram } from "./support/harness";
 
 const docs = fs.readdirSync(path.join(PROJECT_ROOT, "docs")).filter((f) => f.endsWith(".md"));

@@ -137,12 +137,27 @@ describe("npm run plan", () => {
 });
 
 describe("npm run plan -- --diff", () => {
+  // The committed stack's plan, the base every head here is compared with.
+  const base = path.join(dir, "base.json");
+  beforeAll(async () => fs.writeFileSync(base, (await plan("--json")).stdout));
+
+  /** The diff from the committed stack to it with `overrides`, as text and as data. */
+  async function diffTo(name: string, overrides: Record<string, unknown>): Promise<{ text: string; diff: PlanDiff }> {
+    const head = stackFile(name, overrides);
+    const args = ["--stack", "homecluster", "--stack-file", head, "--diff", base];
+    const [text, json] = [await plan(...args), await plan(...args, "--json")];
+    expect([text.code, text.stderr, json.code, json.stderr]).toEqual([0, "", 0, ""]);
+    return { text: text.stdout, diff: JSON.parse(json.stdout) as PlanDiff };
+  }
+  const routes = stackConfig().routes as Record<string, unknown>[];
+  const ssh = routes.find((route) => route.host === "ssh")!;
+  const books = { host: "books", service: "calibre", namespace: "media", port: 8083 };
+  /** Each changed resource's name and changes, as the JSON holds them. */
+  const changed = (diff: PlanDiff) => diff.changed.map((c) => ({ name: c.resource.name, changes: c.changes }));
+
   it("shows what a change does between two --json plans: added, removed and changed inputs per resource", async () => {
-    const base = path.join(dir, "base.json");
-    fs.writeFileSync(base, (await plan("--json")).stdout);
-    const routes = stackConfig().routes as Record<string, unknown>[];
     const head = stackFile("head", {
-      routes: [...routes.slice(1), { host: "books", service: "calibre", namespace: "media", port: 8083 }],
+      routes: [...routes.slice(1), books],
       cilium: { ...(stackConfig().cilium as object), hubbleUi: false },
     });
     const out = path.join(dir, "head-out");
@@ -156,9 +171,9 @@ describe("npm run plan -- --diff", () => {
     expect(lines).toContain("  + VirtualService routes-books  (homecluster:mesh:IngressRoutes routes)");
     expect(lines).toContain("  ~ Release cilium-release  (homecluster:networking:Cilium cilium)");
     expect(lines).toContain("      values.hubble.ui.enabled: true → false");
-    expect(result.stdout).toContain(
-      '      spec.servers[0].hosts[0]: "monitoring/grafana.example.com" → "media/jellyfin.example.com"',
-    );
+    // The Gateway's hosts are a set: grafana's goes, books' comes, jellyfin's stays where it was.
+    expect(lines).toContain('      - spec.servers[port.name=http].hosts["monitoring/grafana.example.com"]');
+    expect(lines).toContain('      + spec.servers[port.name=http].hosts["media/books.example.com"]');
     // --out writes the head's files beside the diff (one run in the pull-request workflow).
     expect(JSON.parse(fs.readFileSync(path.join(out, "plan.json"), "utf8")).routes[0].hostname).toBe(
       "jellyfin.example.com",
@@ -189,16 +204,85 @@ describe("npm run plan -- --diff", () => {
     ]);
   });
 
-  it("shows what an up newly assumes: dropping the last protected route drops the token's Access rights", async () => {
-    const base = path.join(dir, "base.json");
-    fs.writeFileSync(base, (await plan("--json")).stdout);
-    const routes = (stackConfig().routes as Record<string, unknown>[]).map(({ access: _, ...route }) =>
-      String(route.origin ?? "").startsWith("ssh://") ? { ...route, public: true } : route,
+  it("matches list items by identity: a route inserted before another adds its own and changes no other", async () => {
+    const at = routes.indexOf(ssh);
+    const { text, diff } = await diffTo("inserted", { routes: [...routes.slice(0, at), books, ...routes.slice(at)] });
+    // Its tunnel rule, CNAME, Gateway host, VirtualService and allow; ssh's rule, after it, is untouched.
+    expect(diff.added.map((r) => r.name)).toEqual(["mesh-allow-gateway-to-books", "routes-books", "tunnel-dns-books"]);
+    expect(diff.removed).toEqual([]);
+    const rule = { hostname: "books.example.com", service: "http://istio-ingress.istio-ingress.svc.cluster.local:80" };
+    expect(changed(diff)).toEqual([
+      {
+        name: "routes-gateway",
+        changes: [
+          {
+            path: 'spec.servers[port.name=http].hosts["media/books.example.com"]',
+            after: "media/books.example.com",
+            item: "added",
+          },
+        ],
+      },
+      {
+        name: "tunnel-config",
+        changes: [{ path: "config.ingresses[hostname=books.example.com]", after: rule, item: "added" }],
+      },
+    ]);
+    const target = "istio-ingress/istio-ingress:80 → calibre.media.svc.cluster.local:8083";
+    expect(diff.outputs).toEqual([
+      { path: 'publicHostnames["books.example.com"]', after: "books.example.com", item: "added" },
+      {
+        path: "routes[hostname=books.example.com]",
+        after: { hostname: "books.example.com", kind: "gateway", target },
+        item: "added",
+      },
+    ]);
+    expect(text.slice(text.indexOf("\nResources\n"))).toBe(
+      [
+        "",
+        "Resources",
+        "  + AuthorizationPolicy mesh-allow-gateway-to-books  (homecluster:mesh:MeshPolicies mesh)",
+        "  + VirtualService routes-books  (homecluster:mesh:IngressRoutes routes)",
+        "  + DnsRecord tunnel-dns-books  (homecluster:cloudflare:Tunnel tunnel)  [protected]",
+        "  ~ Gateway routes-gateway  (homecluster:mesh:IngressRoutes routes)",
+        '      + spec.servers[port.name=http].hosts["media/books.example.com"]',
+        "  ~ ZeroTrustTunnelCloudflaredConfig tunnel-config  (homecluster:cloudflare:Tunnel tunnel)",
+        `      + config.ingresses[hostname=books.example.com]: ${JSON.stringify(rule)}`,
+        "",
+        "Outputs",
+        '  + publicHostnames["books.example.com"]',
+        `  + routes[hostname=books.example.com]: ${JSON.stringify({ hostname: "books.example.com", kind: "gateway", target })}`,
+        "",
+      ].join("\n"),
     );
-    const head = stackFile("public", { routes });
-    const diff = JSON.parse(
-      (await plan("--stack", "homecluster", "--stack-file", head, "--diff", base, "--json")).stdout,
-    ) as PlanDiff;
+  });
+
+  it("names a change inside a list item by the item's identity: the ssh route losing Access is that and no more", async () => {
+    // A non-HTTP origin without Access must say it is public.
+    const unprotect = ({ access: _, ...route }: Record<string, unknown>) => ({ ...route, public: true });
+    const { text, diff } = await diffTo("unprotected", {
+      routes: routes.map((route) => (route === ssh ? unprotect(route) : route)),
+    });
+    expect(diff.added).toEqual([]);
+    expect(diff.removed.map((r) => r.name)).toEqual(["access-app-ssh"]);
+    const access = { audTags: ["[computed]"], required: true, teamName: "[computed]" };
+    expect(changed(diff)).toEqual([
+      {
+        name: "tunnel-config",
+        changes: [{ path: "config.ingresses[hostname=ssh.example.com].originRequest", before: { access } }],
+      },
+    ]);
+    expect(diff.outputs).toEqual([]);
+    expect(text.split("\n")).toContain(
+      `      config.ingresses[hostname=ssh.example.com].originRequest: ${JSON.stringify({ access })} → (unset)`,
+    );
+  });
+
+  it("shows what an up newly assumes: dropping the last protected route drops the token's Access rights", async () => {
+    const { diff } = await diffTo("public", {
+      routes: routes.map(({ access: _, ...route }) =>
+        String(route.origin ?? "").startsWith("ssh://") ? { ...route, public: true } : route,
+      ),
+    });
     const token = (notes: string[]) => notes.filter((n) => n.startsWith("assumes the Cloudflare API token may"));
     expect(token(diff.notes.removed)).toHaveLength(1);
     expect(token(diff.notes.removed)[0]).toContain("Access: Apps and Policies");
@@ -206,12 +290,58 @@ describe("npm run plan -- --diff", () => {
     expect(token(diff.notes.added)[0]).not.toContain("Access");
   });
 
-  it("compares nested inputs path by path", () => {
-    expect(changes({ a: { b: [1, 2] }, c: "x" }, { a: { b: [1, 3] }, d: true })).toEqual([
-      { path: "a.b[1]", before: 2, after: 3 },
+  it("compares nested inputs path by path, list items by identity where they have one", () => {
+    expect(changes({ a: { b: 1 }, c: "x" }, { a: { b: 2 }, d: true })).toEqual([
+      { path: "a.b", before: 1, after: 2 },
       { path: "c", before: "x", after: undefined },
       { path: "d", before: undefined, after: true },
     ]);
+    // Tunnel rules by hostname, the catch-all (none) among them.
+    const catchAll = { service: "http_status:404" };
+    expect(
+      changes(
+        { ingresses: [{ hostname: "a", service: "x" }, catchAll] },
+        {
+          ingresses: [
+            { hostname: "new", service: "y" },
+            { hostname: "a", service: "z" },
+            { service: "http_status:403" },
+          ],
+        },
+      ),
+    ).toEqual([
+      { path: "ingresses[hostname=new]", before: undefined, after: { hostname: "new", service: "y" }, item: "added" },
+      { path: "ingresses[hostname=a].service", before: "x", after: "z" },
+      { path: "ingresses[hostname=(none)].service", before: "http_status:404", after: "http_status:403" },
+    ]);
+    // Containers and env vars by name; strings as a set, a new order of the same members one change.
+    expect(
+      changes(
+        { containers: [{ name: "app", args: ["run", "--quiet"], env: [{ name: "A", value: "1" }] }] },
+        { containers: [{ name: "app", args: ["--quiet", "run", "--debug"], env: [] }] },
+      ),
+    ).toEqual([
+      { path: 'containers[name=app].args["--debug"]', before: undefined, after: "--debug", item: "added" },
+      { path: "containers[name=app].args (order)", before: ["run", "--quiet"], after: ["--quiet", "run"] },
+      {
+        path: "containers[name=app].env[name=A]",
+        before: { name: "A", value: "1" },
+        after: undefined,
+        item: "removed",
+      },
+    ]);
+    // No identity (a policy's rules; a name two items share; repeated strings): by index.
+    expect(changes({ rules: [{ to: 1 }, { to: 2 }] }, { rules: [{ to: 3 }, { to: 2 }] })).toEqual([
+      { path: "rules[0].to", before: 1, after: 3 },
+    ]);
+    const twins = (v: number) => ({
+      env: [
+        { name: "a", v: 1 },
+        { name: "a", v },
+      ],
+    });
+    expect(changes(twins(2), twins(3))).toEqual([{ path: "env[1].v", before: 2, after: 3 }]);
+    expect(changes({ args: ["x", "x"] }, { args: ["x", "y"] })).toEqual([{ path: "args[1]", before: "x", after: "y" }]);
     const empty: Plan = JSON.parse(
       JSON.stringify({
         format: 1,

@@ -45,39 +45,91 @@ export interface KubeTarget {
  * The kubeconfig as `kubectl` finds it. `source` names it in messages: never the contents, which may hold
  * credentials.
  */
-function loadKubeconfig(k8s: ClientNode, target: KubeTarget): { config: K8s.KubeConfig; source: string } {
+function loadKubeconfig(
+  k8s: ClientNode,
+  target: Pick<KubeTarget, "context" | "kubeconfig" | "env">,
+): { config: K8s.KubeConfig; source: string } {
   const home = target.env.HOME ?? os.homedir();
   const expand = (file: string) => (file.startsWith("~/") ? path.join(home, file.slice(2)) : file);
-  // As the Pulumi provider reads it: a path when such a file exists, otherwise the kubeconfig itself (YAML or
-  // one-line JSON); a one-line value that is no file is reported as a missing file.
-  const inline =
-    target.kubeconfig !== undefined && !fs.existsSync(expand(target.kubeconfig)) && /[\n{]/.test(target.kubeconfig);
-  const files = target.kubeconfig
-    ? [expand(target.kubeconfig)]
-    : (target.env.KUBECONFIG ?? "").split(path.delimiter).filter(Boolean);
-  if (files.length === 0) files.push(path.join(home, ".kube", "config"));
-  const source = inline ? "homecluster:kubeconfig" : files.join(path.delimiter);
-  const config = new k8s.KubeConfig();
-  try {
-    if (inline) config.loadFromString(target.kubeconfig!);
-    else {
-      // Like kubectl, every file of $KUBECONFIG contributes its contexts.
-      files.forEach((file, index) => {
-        const part = index === 0 ? config : new k8s.KubeConfig();
-        part.loadFromFile(file);
-        if (part !== config) config.mergeConfig(part);
-      });
-    }
-  } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (error as Error).message;
-    throw new CheckError(
-      `cannot load the kubeconfig ${source} for kube context '${target.context}': ${reason.split("\n")[0]}`,
+  const fail = (source: string | undefined, reason: string) =>
+    new CheckError(
+      `cannot load the kubeconfig ${source ? `${source} ` : ""}for kube context '${target.context}': ${reason}`,
       {
         fix: "set homecluster:kubeconfig or $KUBECONFIG to a readable kubeconfig",
       },
     );
+  // As the Pulumi provider reads it: a path when such a file exists, otherwise the kubeconfig itself (YAML or
+  // one-line JSON); a one-line value that is no file is reported as a missing file.
+  if (target.kubeconfig !== undefined && !fs.existsSync(expand(target.kubeconfig)) && /[\n{]/.test(target.kubeconfig)) {
+    const config = new k8s.KubeConfig();
+    try {
+      config.loadFromString(target.kubeconfig);
+    } catch (error) {
+      throw fail("homecluster:kubeconfig", firstLine(error));
+    }
+    return { config, source: "homecluster:kubeconfig" };
   }
-  return { config, source };
+  const list = (target.env.KUBECONFIG ?? "").split(path.delimiter).filter(Boolean);
+  if (target.kubeconfig || list.length === 0) {
+    const file = target.kubeconfig ? expand(target.kubeconfig) : path.join(home, ".kube", "config");
+    const config = readKubeconfigFile(k8s, file, fail);
+    if (!config) throw fail(file, "no such file");
+    return { config, source: file };
+  }
+  // $KUBECONFIG as kubectl merges it: files that do not exist are skipped, the first file to name a cluster, user
+  // or context defines it, and the first to set current-context sets it. client-node's own merge refuses every
+  // repeated name, and every k3s kubeconfig names its cluster, user and context `default`.
+  const parts = list.flatMap((file) => {
+    const config = readKubeconfigFile(k8s, file, fail);
+    return config ? [{ file, config }] : [];
+  });
+  if (parts.length === 0) {
+    throw fail(undefined, `no file in $KUBECONFIG exists (${list.join(path.delimiter)})`);
+  }
+  const firstByName = <T extends { name: string }>(items: (c: K8s.KubeConfig) => T[]): T[] => {
+    const byName = new Map<string, T>();
+    for (const { config } of parts)
+      for (const item of items(config)) if (!byName.has(item.name)) byName.set(item.name, item);
+    return [...byName.values()];
+  };
+  const config = new k8s.KubeConfig();
+  config.loadFromOptions({
+    clusters: firstByName((c) => c.clusters),
+    users: firstByName((c) => c.users),
+    contexts: firstByName((c) => c.contexts),
+    currentContext: parts.map(({ config: c }) => c.currentContext).find(Boolean),
+  });
+  return { config, source: parts.map(({ file }) => file).join(path.delimiter) };
+}
+
+const firstLine = (error: unknown) => String((error as Error).message ?? error).split("\n")[0]!;
+
+/** One kubeconfig file, its relative paths resolved from its directory; undefined when it does not exist. */
+function readKubeconfigFile(
+  k8s: ClientNode,
+  file: string,
+  fail: (source: string | undefined, reason: string) => CheckError,
+): K8s.KubeConfig | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw fail(file, firstLine(error));
+  }
+  const config = new k8s.KubeConfig();
+  // An empty file is an empty kubeconfig to kubectl; client-node cannot parse one.
+  if (text.trim() === "") {
+    config.loadFromOptions({ clusters: [], users: [], contexts: [], currentContext: "" });
+    return config;
+  }
+  try {
+    config.loadFromString(text);
+    config.makePathsAbsolute(path.dirname(file));
+  } catch (error) {
+    throw fail(file, firstLine(error));
+  }
+  return config;
 }
 
 const NETWORK_ERRORS: Record<string, string> = {
@@ -126,6 +178,13 @@ function translate(k8s: ClientNode, error: unknown, target: KubeTarget, server: 
   if (failure.name === "AbortError") return unreachable(`no answer within ${target.timeoutSeconds} s`);
   if (failure.code !== undefined) return unreachable(NETWORK_ERRORS[failure.code] ?? failure.code);
   return new CheckError(`${context}: ${String(failure.message ?? error).split("\n")[0]}`);
+}
+
+/** The kubeconfig `connectKube` reads, and where it read it; throws a CheckError naming what is wrong. */
+export async function readKubeconfig(
+  target: Pick<KubeTarget, "context" | "kubeconfig" | "env">,
+): Promise<{ config: K8s.KubeConfig; source: string }> {
+  return loadKubeconfig(await loadClientNode(), target);
 }
 
 /** Loads the kubeconfig and binds the clients to the context; throws a CheckError naming what is wrong. */
