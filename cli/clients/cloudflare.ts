@@ -3,8 +3,13 @@
  * set), no retries (a retry would outlive the command's deadline), every request aborted at the deadline, and every
  * error turned into one line. The token itself never appears in a message.
  */
-import Cloudflare from "cloudflare";
+import type Cloudflare from "cloudflare" with { "resolution-mode": "import" };
 import { CheckError } from "./error";
+
+/** The SDK's client, as the checks call it. */
+export type CloudflareSdk = Cloudflare;
+/** The SDK module, loaded when a command first talks to Cloudflare: --help and argument errors never pay for it. */
+type Sdk = typeof import("cloudflare", { with: { "resolution-mode": "import" } });
 
 export const TOKEN_ENV = "CLOUDFLARE_API_TOKEN";
 export const TOKEN_FIX = `export ${TOKEN_ENV}=$(pulumi config get cloudflareApiToken)`;
@@ -20,7 +25,7 @@ export interface CloudflareClient {
   request<T>(call: (sdk: Cloudflare) => Promise<T>): Promise<T>;
 }
 
-function translate(error: unknown, target: CloudflareTarget, baseURL: string): CheckError {
+function translate(Cloudflare: Sdk["default"], error: unknown, target: CloudflareTarget, baseURL: string): CheckError {
   const unreachable = (reason: string) =>
     new CheckError(`cannot reach the Cloudflare API (${baseURL}): ${reason}`, {
       fix: "check the connection (and CLOUDFLARE_BASE_URL, if set)",
@@ -47,9 +52,10 @@ function translate(error: unknown, target: CloudflareTarget, baseURL: string): C
 }
 
 /** The client, or a CheckError when there is no token to use. */
-export function connectCloudflare(target: CloudflareTarget): CloudflareClient {
+export async function connectCloudflare(target: CloudflareTarget): Promise<CloudflareClient> {
   const token = target.env[TOKEN_ENV];
   if (!token) throw new CheckError(`${TOKEN_ENV} is not set`, { fix: TOKEN_FIX });
+  const { default: Cloudflare } = await import("cloudflare");
   const sdk = new Cloudflare({
     apiToken: token,
     // Only the token authenticates: keys a shell may also export would be sent alongside it.
@@ -68,7 +74,7 @@ export function connectCloudflare(target: CloudflareTarget): CloudflareClient {
       try {
         return await call(sdk);
       } catch (error) {
-        throw translate(error, target, sdk.baseURL);
+        throw translate(Cloudflare, error, target, sdk.baseURL);
       }
     },
   };

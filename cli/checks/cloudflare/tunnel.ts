@@ -3,7 +3,7 @@
  * `cloudflared tunnel list` shows (status, connections per colo), whether the remote configuration is still the
  * stack's, and the routed hostnames' CNAMEs.
  */
-import type Cloudflare from "cloudflare";
+import type { CloudflareSdk } from "../../clients/cloudflare";
 import type { RemoteTunnelConfig, StackFacts } from "../../stack/facts";
 import { collect } from "../../clients/cloudflare";
 import { count, fail, ok, warn, type Check, type Result } from "../check";
@@ -94,7 +94,7 @@ export const tunnelCheck: Check<CheckContext> = {
 /** The tunnel the stack manages (once `tunnelCheck` passed), and what `read` fetches about it. */
 async function readTunnel<T>(
   context: CheckContext,
-  read: (sdk: Cloudflare, tunnelId: string, params: { account_id: string }) => Promise<T>,
+  read: (sdk: CloudflareSdk, tunnelId: string, params: { account_id: string }) => Promise<T>,
 ): Promise<{ tunnel: TunnelInfo; value: T }> {
   const [tunnel = {}] = await namedTunnels(context);
   const cf = await context.cloudflare();
