@@ -119,4 +119,9 @@ export default tseslint.config(
     files: ["test/**/*.ts"],
     rules: { "@typescript-eslint/no-explicit-any": "off" },
   },
+  {
+    // Node scripts (npm test's runner, this config).
+    files: ["**/*.mjs"],
+    languageOptions: { globals: { process: "readonly", console: "readonly", performance: "readonly" } },
+  },
 );

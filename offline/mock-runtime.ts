@@ -216,46 +216,48 @@ export async function runUnderMocks(options: MockRunOptions): Promise<MockRun> {
   const register = monitor.__homeclusterOriginal ?? monitor.registerResource;
   monitor.__homeclusterOriginal = register;
 
-  monitor.registerResource = async function (this: MonitorThis, request: ResourceRequest, callback: unknown) {
-    const parent: string = request.getParent();
-    const type: string = request.getType();
-    const name: string = request.getName();
-    const rawInputs = marked(pulumi.runtime.deserializeProperties(request.getObject())) as Record<string, unknown>;
+  const duplicates: string[] = [];
+  /** Records one registration or read; a second resource of one URN fails the run, as the engine refuses it. */
+  const record = (
+    monitorThis: MonitorThis,
+    request: ResourceRequest,
+    properties: Parameters<typeof pulumi.runtime.deserializeProperties>[0],
+    how: Pick<RecordedResource, "custom" | "protect" | "deleteBeforeReplace" | "read">,
+  ) => {
+    const parent = request.getParent();
+    const type = request.getType();
+    const name = request.getName();
+    const urn = monitorThis.newUrn(parent, type, name);
+    if (resources.some((r) => r.urn === urn)) duplicates.push(urn);
+    const rawInputs = marked(pulumi.runtime.deserializeProperties(properties)) as Record<string, unknown>;
     resources.push({
       type,
       name,
-      urn: this.newUrn(parent, type, name),
-      custom: request.getCustom(),
+      urn,
       parent: parent || undefined,
       provider: request.getProvider() || undefined,
-      protect: Boolean(request.getProtect?.()),
-      deleteBeforeReplace: Boolean(request.getDeletebeforereplace?.()),
+      ...how,
       dependencies: request.getDependenciesList(),
       rawInputs,
       inputs: unwrap(rawInputs),
+    });
+  };
+  monitor.registerResource = async function (this: MonitorThis, request: ResourceRequest, callback: unknown) {
+    record(this, request, request.getObject(), {
+      custom: request.getCustom(),
+      protect: Boolean(request.getProtect?.()),
+      deleteBeforeReplace: Boolean(request.getDeletebeforereplace?.()),
     });
     return register.call(this, request, callback);
   };
   const read = monitor.__homeclusterOriginalRead ?? monitor.readResource;
   monitor.__homeclusterOriginalRead = read;
   monitor.readResource = async function (this: MonitorThis, request: ResourceRequest, callback: unknown) {
-    const parent: string = request.getParent();
-    const type: string = request.getType();
-    const name: string = request.getName();
-    const rawInputs = marked(pulumi.runtime.deserializeProperties(request.getProperties())) as Record<string, unknown>;
-    resources.push({
-      type,
-      name,
-      urn: this.newUrn(parent, type, name),
+    record(this, request, request.getProperties(), {
       custom: true,
-      parent: parent || undefined,
-      provider: request.getProvider() || undefined,
       protect: false,
       deleteBeforeReplace: false,
       read: { id: request.getId() },
-      dependencies: request.getDependenciesList(),
-      rawInputs,
-      inputs: unwrap(rawInputs),
     });
     return read.call(this, request, callback);
   };
@@ -282,16 +284,28 @@ export async function runUnderMocks(options: MockRunOptions): Promise<MockRun> {
   );
   pulumi.runtime.setAllConfig(options.config.config, options.config.secretKeys);
 
-  const program = await options.load();
-  const outputs: MockRun["outputs"] = {};
-  for (const [key, value] of Object.entries(program)) {
-    const output = pulumi.output(value as pulumi.Input<unknown>) as pulumi.Output<unknown> & {
-      /** Internal to the SDK: the value, with what is unknown as `pulumi.unknown`. */
-      promise(withUnknowns: boolean): Promise<unknown>;
-    };
-    outputs[key] = { value: marked(await output.promise(true)), secret: await pulumi.isSecret(output) };
+  // Pulumi's SDK takes a stack trace for every promise it makes (for its leak report, which mocks never print), and
+  // under source maps (vitest, tsx) each costs a source-mapped walk: most of a run's time. The run takes none; an
+  // error from the program keeps its message. HOMECLUSTER_STACK_TRACES=1 keeps them, for debugging the program.
+  const stackTraceLimit = Error.stackTraceLimit;
+  if (!process.env["HOMECLUSTER_STACK_TRACES"]) Error.stackTraceLimit = 0;
+  try {
+    const program = await options.load();
+    const outputs: MockRun["outputs"] = {};
+    for (const [key, value] of Object.entries(program)) {
+      const output = pulumi.output(value as pulumi.Input<unknown>) as pulumi.Output<unknown> & {
+        /** Internal to the SDK: the value, with what is unknown as `pulumi.unknown`. */
+        promise(withUnknowns: boolean): Promise<unknown>;
+      };
+      outputs[key] = { value: marked(await output.promise(true)), secret: await pulumi.isSecret(output) };
+    }
+    // Registrations finish asynchronously; waitForRPCs exists at run time but not in the typings.
+    await (pulumi.runtime as unknown as { waitForRPCs?: () => Promise<void> }).waitForRPCs?.();
+    if (duplicates.length > 0) {
+      throw new Error(duplicates.map((urn) => `Duplicate resource URN '${urn}'`).join("; "));
+    }
+    return { resources, calls, outputs };
+  } finally {
+    Error.stackTraceLimit = stackTraceLimit;
   }
-  // Registrations finish asynchronously; waitForRPCs exists at run time but not in the typings.
-  await (pulumi.runtime as unknown as { waitForRPCs?: () => Promise<void> }).waitForRPCs?.();
-  return { resources, calls, outputs };
 }

@@ -1,8 +1,13 @@
+import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
+import { objectsOf } from "../offline/graph";
 import { PROJECT_ROOT } from "../offline/stack-files";
+import { defaultVersions } from "../versions";
+import { KUBE_VERSION } from "./conformance/env";
+import { runProgram } from "./support/harness";
 
 interface Step {
   uses?: string;
@@ -58,7 +63,9 @@ describe("GitHub workflows", () => {
     expect(pr.jobs.test!.steps.map((s) => s.run).filter(Boolean)).toEqual([
       "npm ci",
       "npm test",
-      "npm ci && npm run typecheck",
+      "npm run test:commands",
+      "npm run pack:contract",
+      "npm install --no-audit --no-fund && npm run typecheck",
     ]);
     expect(pr.jobs.test!.steps.at(-1)).toMatchObject({ "working-directory": "examples/app-stack" });
     expect(pr.jobs.preview!.needs).toBe("test");
@@ -113,6 +120,61 @@ describe("GitHub workflows", () => {
     expect(job.steps[2]).toMatchObject({
       uses: expect.stringMatching(/^marocchino\/sticky-pull-request-comment@/),
       with: { header: "offline-plan", number_force: "${{ steps.pr.outputs.number }}" },
+    });
+  });
+
+  describe("run the conformance tier on every pull request, forks too", () => {
+    const job = () => workflows["pull-request.yml"]!.jobs["conformance"]!;
+    const action = (name: string) => job().steps.find((s) => s.uses?.startsWith(`${name}@`));
+    const runs = () => job().steps.flatMap((s) => (s.run ? [s.run] : []));
+
+    it("with the Helm that scripts/conformance/ensure-helm builds where none can be downloaded", () => {
+      const ensureHelm = fs.readFileSync(path.join(PROJECT_ROOT, "scripts/conformance/ensure-helm"), "utf8");
+      const pinned = /^HELM_VERSION=(\S+)$/m.exec(ensureHelm)?.[1];
+      expect(pinned).toMatch(/^v4\.\d+\.\d+$/);
+      expect(action("azure/setup-helm")?.with?.["version"]).toBe(pinned);
+    });
+
+    it("admitting through a kind cluster of the Kubernetes minor the charts are rendered for, its node image by digest", () => {
+      const kind = action("helm/kind-action")!.with!;
+      const image = String(kind["node_image"]);
+      expect(image).toMatch(/^kindest\/node:v\d+\.\d+\.\d+@sha256:[0-9a-f]{64}$/);
+      expect(/:v(\d+\.\d+)\./.exec(image)?.[1]).toBe(KUBE_VERSION);
+      // The kubeconfig the tier admits through is that cluster's.
+      const tier = runs().find((r) => r.includes("npm run test:conformance"))!;
+      expect(tier).toContain(`kind get kubeconfig --name ${String(kind["cluster_name"])} > "$RUNNER_TEMP/kubeconfig"`);
+      expect(tier).toContain('HOMECLUSTER_CONFORMANCE_KUBECONFIG="$RUNNER_TEMP/kubeconfig" npm run test:conformance');
+    });
+
+    it("pulling the charts from their repositories, as a user's laptop does", () => {
+      // Neither a step's script nor its env points the tier at a folder of charts.
+      expect(JSON.stringify(job())).not.toContain("HOMECLUSTER_CHART_DIR");
+      expect(runs().some((r) => r.includes("npm run test:conformance"))).toBe(true);
+    });
+
+    it("with the CRD of every Cilium kind the stack creates, fetched at the pinned Cilium tag", async () => {
+      const step = job().steps.find((s) => s.run?.includes("HOMECLUSTER_CONFORMANCE_CRDS"))!;
+      const run = step.run!;
+      // The tag as the step computes it, from versions.ts.
+      const tagCommand = /^tag="v\$\((.+)\)"$/m.exec(run)?.[1];
+      const tag = execFileSync("bash", ["-c", tagCommand!], { cwd: PROJECT_ROOT, encoding: "utf8" });
+      expect(tag).toBe(defaultVersions.cilium);
+      expect(run).toContain(
+        '"https://raw.githubusercontent.com/cilium/cilium/$tag/pkg/k8s/apis/cilium.io/client/crds/$crd.yaml"',
+      );
+      const fetched = /for crd in ([^;]+);/.exec(run)?.[1]?.trim().split(/\s+/);
+      const plural = (kind: string) => kind.toLowerCase().replace(/y$/, "ie") + "s";
+      const kinds = objectsOf(await runProgram())
+        .filter((o) => o.mode === "create" && o.apiVersion.startsWith("cilium.io/"))
+        .map((o) => `${o.apiVersion.split("/")[1]}/${plural(o.kind)}`);
+      expect(kinds.length).toBeGreaterThan(0);
+      expect(fetched?.sort()).toEqual([...new Set(kinds)].sort());
+      expect(run).toContain('echo "HOMECLUSTER_CONFORMANCE_CRDS=$dir" >> "$GITHUB_ENV"');
+    });
+
+    it("with no condition that would skip it", () => {
+      expect(job().if).toBeUndefined();
+      expect(job().needs).toBeUndefined();
     });
   });
 

@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { PROJECT_ROOT } from "../offline/stack-files";
+import { PROJECT_ROOT } from "../../offline/stack-files";
 
 const NPM = process.platform === "win32" ? "npm.cmd" : "npm";
 const TSC = path.join(PROJECT_ROOT, "node_modules/typescript/bin/tsc");

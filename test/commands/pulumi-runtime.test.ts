@@ -6,7 +6,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { PROJECT_ROOT } from "../offline/stack-files";
+import { PROJECT_ROOT } from "../../offline/stack-files";
 
 const RUN_JS = path.join(PROJECT_ROOT, "node_modules/@pulumi/pulumi/cmd/run/run.js");
 

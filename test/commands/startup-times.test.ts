@@ -8,8 +8,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { PROJECT_ROOT } from "../offline/stack-files";
-import { startFakeKube, writeKubeconfig, type FakeServer } from "./cli/fake-kube";
+import { PROJECT_ROOT } from "../../offline/stack-files";
+import { startFakeKube, writeKubeconfig, type FakeServer } from "../cli/fake-kube";
 
 interface Timed {
   code: number | null;

@@ -9,10 +9,10 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PROJECT_ROOT } from "../offline/stack-files";
-import { startFakeCloudflare } from "./cli/fake-cloudflare";
-import { startFakeKube, writeKubeconfig, type FakeServer } from "./cli/fake-kube";
-import { healthyAccount, healthyCluster, TOKEN } from "./cli/fixtures";
+import { PROJECT_ROOT } from "../../offline/stack-files";
+import { startFakeCloudflare } from "../cli/fake-cloudflare";
+import { startFakeKube, writeKubeconfig, type FakeServer } from "../cli/fake-kube";
+import { healthyAccount, healthyCluster, TOKEN } from "../cli/fixtures";
 
 const exec = promisify(execFile);
 
