@@ -1,8 +1,6 @@
-import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { promisify } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { changes, diffPlans, type PlanDiff } from "../cli/plan-diff";
@@ -400,16 +398,4 @@ describe("npm run plan's errors: one line naming the key or the file, no stack t
     expect(bad.stderr).toMatch(/^error: unknown option '--bogus'\n\nusage: npm run -s plan -- /);
     expect((await plan("--help")).stdout).toMatch(/--diff OLD\.json {4}print what changes from an earlier --json plan/);
   });
-});
-
-describe("npm run plan as a user runs it (outside vitest)", () => {
-  it("prints the plan of the committed stack", async () => {
-    const { stdout } = await promisify(execFile)("npm", ["run", "-s", "plan", "--", "--json"], {
-      cwd: PROJECT_ROOT,
-      maxBuffer: 16 * 1024 * 1024,
-    });
-    const parsed = JSON.parse(stdout) as Plan;
-    expect(parsed.stack).toBe("homecluster");
-    expect(parsed.resources.find((r) => r.name === "cilium-release")?.inputs).toMatchObject({ chart: "cilium" });
-  }, 60_000);
 });

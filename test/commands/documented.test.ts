@@ -9,6 +9,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Plan } from "../../cli/stack/plan-model";
 import { PROJECT_ROOT } from "../../offline/stack-files";
 import { startFakeCloudflare } from "../cli/fake-cloudflare";
 import { startFakeKube, writeKubeconfig, type FakeServer } from "../cli/fake-kube";
@@ -65,8 +66,9 @@ describe("the documented command lines", () => {
     const write = documented("docs/plan.md", "--json > base.json");
     expect(write).toBe("npm run -s plan -- --json > base.json");
     expect(await shell(write)).toMatchObject({ code: 0, stderr: "" });
-    const plan = JSON.parse(fs.readFileSync(path.join(workdir, "base.json"), "utf8")) as { stack: string };
+    const plan = JSON.parse(fs.readFileSync(path.join(workdir, "base.json"), "utf8")) as Plan;
     expect(plan.stack).toBe("homecluster");
+    expect(plan.resources.find((r) => r.name === "cilium-release")?.inputs).toMatchObject({ chart: "cilium" });
     const diff = await shell(documented("docs/plan.md", "--diff base.json"));
     expect(diff).toMatchObject({ code: 0, stderr: "" });
     expect(diff.stdout).toMatch(/^Offline plan diff: 0 added, 0 removed, 0 changed of \d+ resources\n/);
