@@ -49,15 +49,17 @@ export class MeshPolicies extends pulumi.ComponentResource {
   constructor(name: string, args: MeshPoliciesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("homecluster:mesh:MeshPolicies", name, {}, opts);
     const { mesh } = args;
-    const enrol = (key: string, namespace: pulumi.Input<string>) =>
+    const enrol = (key: string, namespace: pulumi.Input<string>, after: pulumi.Resource[] = []) =>
       new k8s.core.v1.NamespacePatch(
         `${name}-enrol-${key}`,
         { metadata: { name: namespace, labels: AMBIENT_LABEL } },
-        { parent: this, dependsOn: mesh.dataplane },
+        { parent: this, dependsOn: [...mesh.dataplane, ...after] },
       );
     for (const ns of args.istio.meshNamespaces) {
+      // The patch names the namespace as config does and waits for the read, which fails the preview when it is
+      // missing; the read's own outputs are not needed.
       const existing = k8s.core.v1.Namespace.get(`${name}-namespace-${ns}`, ns, { parent: this });
-      enrol(ns, existing.metadata.name);
+      enrol(ns, ns, [existing]);
     }
     // Keyed by its name like the others (config refuses it in meshNamespaces), so no configured namespace's key
     // can collide with it; the Output makes the patch wait for the Namespace.
