@@ -31,6 +31,7 @@ describe("the import direction", () => {
     ["cli/x.ts", "../config/schema"],
     ["cli/x.ts", "../offline/graph"],
     ["cli/checks/kubernetes/x.ts", "../../../model/routes"],
+    ["cli/checks/x.ts", "../../components/istio"],
     ["cli/checks/x.ts", "../doctor"],
     ["cli/clients/x.ts", "../checks/check"],
     ["cli/clients/x.ts", "../stack/facts"],
