@@ -1,6 +1,6 @@
 /**
- * cloudflared in the cluster: its Deployment (hardened, spread over nodes, the token only through a Secret) and
- * its PodDisruptionBudget. Names and labels here are the ones doctor looks for.
+ * cloudflared in the cluster: its Deployment (hardened, spread over nodes, the token only through a Secret); its
+ * PodDisruptionBudget is builders/disruption-budget.ts'. Names and labels here are the ones doctor looks for.
  */
 import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
@@ -98,9 +98,4 @@ export function cloudflaredDeploymentSpec(args: CloudflaredDeploymentArgs): k8s.
       },
     },
   };
-}
-
-/** Keeps one cloudflared up through node drains. */
-export function cloudflaredPdbSpec(): k8s.types.input.policy.v1.PodDisruptionBudgetSpec {
-  return { minAvailable: 1, selector: { matchLabels: CLOUDFLARED_LABELS } };
 }

@@ -30,15 +30,14 @@ function gatewayServiceValues(settings: IstioSettings["gateway"], gateway: Ingre
 
 /**
  * Every public route passes through the gateway, so it runs like cloudflared: a fixed number of replicas (the chart's
- * default is an HPA from one pod), spread over nodes where there are several, and a PodDisruptionBudget so a drain
- * keeps one. The chart renders the budget only for more than one replica: one replica with `minAvailable: 1` would
- * block every drain. The spread is soft, so a one-node cluster runs every replica.
+ * default is an HPA from one pod), spread over nodes where there are several. The spread is soft, so a one-node
+ * cluster runs every replica. Its PodDisruptionBudget is the stack's own object (components/istio.ts), like
+ * cloudflared's: the chart's `podDisruptionBudget` key exists only in its comments and schema.
  */
 function gatewayAvailability(replicas: number, gateway: IngressGateway): HelmValues {
   return {
     autoscaling: { enabled: false },
     replicaCount: replicas,
-    podDisruptionBudget: { minAvailable: 1 },
     topologySpreadConstraints: [
       {
         maxSkew: 1,

@@ -23,9 +23,9 @@ import {
   CLOUDFLARED_NAME,
   cloudflaredDeploymentSpec,
   cloudflaredIdentity,
-  cloudflaredPdbSpec,
   TUNNEL_TOKEN_SECRET,
 } from "../builders/cloudflared-workload";
+import { keepOneUpSpec } from "../builders/disruption-budget";
 import { routeSummaries, tunnelConfig, tunnelDnsRecordArgs, tunnelIngressRules } from "../builders/tunnel-config";
 import type { TunnelSettings } from "../config/schema";
 import type { HomeclusterOutputs } from "../contract";
@@ -145,7 +145,7 @@ export class Tunnel extends pulumi.ComponentResource {
     );
     new k8s.policy.v1.PodDisruptionBudget(
       `${name}-pdb`,
-      { metadata: inNamespace(CLOUDFLARED_NAME), spec: cloudflaredPdbSpec() },
+      { metadata: inNamespace(CLOUDFLARED_NAME), spec: keepOneUpSpec(CLOUDFLARED_LABELS) },
       { parent: this },
     );
 

@@ -6,7 +6,9 @@
  *   and istio-cni and ztunnel are privileged DaemonSets), and the gateway's Namespace (config/namespaces.ts);
  * - Helm releases of the five official charts at one version, with values from `istioValues()`:
  *   `base` (CRDs) → `istiod` → {`istio-cni`, `ztunnel`}, and the ingress gateway (`istio-ingress`) after istiod,
- *   whose injection webhook its pods need. All after Cilium.
+ *   whose injection webhook its pods need. All after Cilium;
+ * - with two gateway replicas or more (`istio.gateway.replicas`, default 2), a PodDisruptionBudget keeping one up
+ *   through a drain.
  *
  * The gateway namespace is not enrolled in ambient: the gateway chart labels its pods
  * `istio.io/dataplane-mode: none`, because the gateway is an Envoy proxy of its own. It reaches ambient backends
@@ -16,6 +18,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { keepOneUpSpec } from "../builders/disruption-budget";
 import { istioValues, type IstioChart } from "../builders/istio-values";
 import type { IstioSettings } from "../config/schema";
 import { ownNamespace } from "./component";
@@ -73,6 +76,16 @@ export class IstioAmbient extends pulumi.ComponentResource {
       release("ztunnel", charts.ztunnel.namespace, [istiod]),
     ];
     release("gateway", this.gateway.namespace, [istiod, this.gatewayNamespace]);
+    if (args.istio.gateway.replicas > 1) {
+      new k8s.policy.v1.PodDisruptionBudget(
+        `${name}-gateway-pdb`,
+        {
+          metadata: { name: this.gateway.service, namespace: this.gatewayNamespace.metadata.name },
+          spec: keepOneUpSpec(this.gateway.selector),
+        },
+        { parent: this },
+      );
+    }
 
     this.registerOutputs({
       crds: this.crds,

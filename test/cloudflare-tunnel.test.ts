@@ -3,7 +3,7 @@ import * as cloudflare from "@pulumi/cloudflare";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
-import { cloudflaredDeploymentSpec, cloudflaredPdbSpec } from "../builders/cloudflared-workload";
+import { cloudflaredDeploymentSpec } from "../builders/cloudflared-workload";
 import { routeSummaries, tunnelConfig, tunnelDnsRecordArgs, tunnelIngressRules } from "../builders/tunnel-config";
 import { Tunnel } from "../components/cloudflare-tunnel";
 import { dnsRecordComment } from "../model/dns-ownership";
@@ -187,7 +187,6 @@ describe("cloudflared's workload", () => {
     expect(spec.strategy).toEqual({ type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } });
     expect(spec.selector).toEqual({ matchLabels: labels });
     expect(spec.template.metadata.labels).toEqual(labels);
-    expect(cloudflaredPdbSpec()).toEqual({ minAvailable: 1, selector: { matchLabels: labels } });
   });
 });
 

@@ -1,16 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { istioValues } from "../builders/istio-values";
 import { gateway, parsedConfig } from "./support/fixtures";
-import { sharedRun, TYPES } from "./support/harness";
+import { runProgram, sharedRun, stackConfig, TYPES } from "./support/harness";
 
 // Plain HTTP only: neither the status port 15021 nor 443 on a Service a LoadBalancer puts on the LAN.
 const GATEWAY_PORTS = [{ name: "http2", port: 80, protocol: "TCP", targetPort: 80 }];
 const SELECTOR = { app: "istio-ingress", istio: "ingressgateway" };
-/** Two pods by default, softly spread over nodes, and a budget that keeps one through a drain. */
+/** Two pods by default, softly spread over nodes (the budget is the stack's own object). */
 const availability = (replicas: number) => ({
   autoscaling: { enabled: false },
   replicaCount: replicas,
-  podDisruptionBudget: { minAvailable: 1 },
   topologySpreadConstraints: [
     {
       maxSkew: 1,
@@ -45,7 +44,7 @@ describe("istioValues", () => {
 
   it("runs the configured number of gateway pods instead of the chart's one-pod autoscaler", () => {
     expect(istioValues(istio({ gateway: { replicas: 3 } }), gateway).gateway).toMatchObject(availability(3));
-    // One pod: the chart renders no budget (it would block every drain), and the soft spread still schedules.
+    // One pod: the soft spread still schedules it.
     expect(istioValues(istio({ gateway: { replicas: 1 } }), gateway).gateway).toMatchObject(availability(1));
   });
 
@@ -135,6 +134,24 @@ describe("the IstioAmbient component with the committed config", () => {
     ] as const) {
       expect(run().dependsOn(later, earlier)).toBe(false);
     }
+  });
+
+  it("keeps one gateway pod up through a drain: its PodDisruptionBudget selects the gateway's pods", () => {
+    const budget = run().get(TYPES.pdb, "istio-gateway-pdb");
+    expect(budget.inputs).toEqual({
+      apiVersion: "policy/v1",
+      kind: "PodDisruptionBudget",
+      metadata: { name: "istio-ingress", namespace: "istio-ingress" },
+      spec: { minAvailable: 1, selector: { matchLabels: { app: "istio-ingress", istio: "ingressgateway" } } },
+    });
+    expect(run().dependsOn(budget, run().get(TYPES.namespace, "istio-gateway-namespace"))).toBe(true);
+  });
+
+  it("makes no budget for a single gateway pod, which it would keep from every drain", async () => {
+    const one = await runProgram({
+      config: { istio: { ...(stackConfig().istio as Record<string, unknown>), gateway: { replicas: 1 } } },
+    });
+    expect(one.resources.filter((r) => r.type === TYPES.pdb).map((r) => r.name)).toEqual(["tunnel-pdb"]);
   });
 
   it("creates istio-system as PSA privileged and the gateway namespace unlabelled, before their releases", () => {

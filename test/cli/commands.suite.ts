@@ -134,7 +134,7 @@ describe("preflight", () => {
     expect(result.stdout).toContain("media exists");
     expect(result.stdout).toContain("no tunnel named 'homecluster' yet");
     expect(result.stdout).toContain("w1 and w2 take ordinary pods");
-    expect(result.stdout).toContain("none of the 21 objects the stack creates exists yet");
+    expect(result.stdout).toContain("none of the 22 objects the stack creates exists yet");
     expect(result.stdout).toContain("team home at home.cloudflareaccess.com");
     expect(lines.at(-2)).toBe("preflight: 0 failed, 0 warnings, 20 ok");
   });

@@ -415,35 +415,22 @@ const ambient: Seam = {
 
 /** The gateway's pods stay out of ambient, and its Gateway's servers listen on the port its Service forwards to. */
 const gateway: Seam = {
-  name: "the gateway's pods are out of ambient, as many as the stack sets under its budget, its servers on its Service's targetPort",
+  name: "the gateway's pods are out of ambient, as many as the stack sets, its servers on its Service's targetPort",
   check(view) {
     const f = findings();
     const pods = podTemplates(view).filter((pod) => pod.owner.release?.chart === "gateway");
     f.expect("chart gateway renders pods", pods.length > 0 ? undefined : "it renders none");
-    // The stack's availability values (replicas, a budget): keys the chart documents only in comments and its schema.
+    // The stack's replica count, a key the chart documents only in its comments and schema; its budget is the
+    // stack's own object, which the selector seam checks against these pods.
     for (const release of view.releases.map((r) => r.release).filter((r) => r.chart === "gateway")) {
       const replicas = field<number>(release.values, "replicaCount");
-      const minAvailable = field<number>(release.values, "podDisruptionBudget", "minAvailable");
-      const deployments = ofRelease(view, "gateway").filter((p) => p.kind === "Deployment");
-      for (const deployment of deployments) {
+      for (const deployment of ofRelease(view, "gateway").filter((p) => p.kind === "Deployment")) {
         const rendered = field<number>(deployment.object, "spec", "replicas");
         f.expect(
           `${describe(deployment)} replicas`,
           rendered === replicas ? undefined : `renders ${rendered ?? "none"}, the stack sets ${replicas}`,
         );
       }
-      if (replicas === undefined || replicas < 2 || minAvailable === undefined) continue;
-      const budgets = ofRelease(view, "gateway").filter((p) => p.kind === "PodDisruptionBudget");
-      const selecting = budgets.filter((b) => {
-        const selector = field<Record<string, string>>(b.object, "spec", "selector", "matchLabels") ?? {};
-        return pods.some((pod) => Object.keys(selector).length > 0 && matches(selector, pod.labels));
-      });
-      f.expect(
-        `chart gateway renders a PodDisruptionBudget of minAvailable ${minAvailable} over its pods`,
-        selecting.some((b) => field<number>(b.object, "spec", "minAvailable") === minAvailable)
-          ? undefined
-          : `it renders ${budgets.length === 0 ? "none" : budgets.map((b) => `${describe(b)} (minAvailable ${field(b.object, "spec", "minAvailable")})`).join(", ")}`,
-      );
     }
     for (const pod of pods) {
       const mode = pod.labels["istio.io/dataplane-mode"];
