@@ -77,10 +77,12 @@ export class IstioAmbient extends pulumi.ComponentResource {
     ];
     release("gateway", this.gateway.namespace, [istiod, this.gatewayNamespace]);
     if (args.istio.gateway.replicas > 1) {
+      // Not the chart's name (`istio-ingress`): a stack that had the chart's budget gets this one beside it while
+      // the release's upgrade removes that, instead of a create that meets it (AlreadyExists).
       new k8s.policy.v1.PodDisruptionBudget(
         `${name}-gateway-pdb`,
         {
-          metadata: { name: this.gateway.service, namespace: this.gatewayNamespace.metadata.name },
+          metadata: { name: `${this.gateway.service}-pdb`, namespace: this.gatewayNamespace.metadata.name },
           spec: keepOneUpSpec(this.gateway.selector),
         },
         { parent: this },

@@ -141,7 +141,7 @@ describe("the IstioAmbient component with the committed config", () => {
     expect(budget.inputs).toEqual({
       apiVersion: "policy/v1",
       kind: "PodDisruptionBudget",
-      metadata: { name: "istio-ingress", namespace: "istio-ingress" },
+      metadata: { name: "istio-ingress-pdb", namespace: "istio-ingress" },
       spec: { minAvailable: 1, selector: { matchLabels: { app: "istio-ingress", istio: "ingressgateway" } } },
     });
     expect(run().dependsOn(budget, run().get(TYPES.namespace, "istio-gateway-namespace"))).toBe(true);

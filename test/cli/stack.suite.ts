@@ -92,7 +92,7 @@ describe("loadStack", () => {
       "Namespace -/istio-system",
       "PeerAuthentication istio-system/default",
       "PodDisruptionBudget cloudflared/cloudflared",
-      "PodDisruptionBudget istio-ingress/istio-ingress",
+      "PodDisruptionBudget istio-ingress/istio-ingress-pdb",
       "Secret cloudflared/cloudflared-token",
       "Secret external-dns/cloudflare-api-token",
       "ServiceAccount cloudflared/cloudflared",
