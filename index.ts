@@ -34,12 +34,19 @@ const cilium = new Cilium(
     distribution: config.distribution,
     podCidrs: config.network.podCidrs,
     version: config.versions.cilium,
+    repository: config.charts.cilium,
   },
   inCluster,
 );
 const istio = new IstioAmbient(
   "istio",
-  { istio: config.istio, namespaces: config.namespaces, version: config.versions.istio, cilium: cilium.release },
+  {
+    istio: config.istio,
+    namespaces: config.namespaces,
+    version: config.versions.istio,
+    repository: config.charts.istio,
+    cilium: cilium.release,
+  },
   inCluster,
 );
 const zeroTrust = new Access(
@@ -82,6 +89,7 @@ const externalDns = new ExternalDns(
     domain: config.domain,
     zoneId: config.cloudflareZoneId,
     version: config.versions.externalDns,
+    repository: config.charts.externalDns,
     apiToken: secrets.externalDnsApiToken,
     cilium: cilium.release,
     istioCrds: istio.crds,

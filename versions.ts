@@ -16,7 +16,18 @@ export const defaultVersions = {
 
 export type Versions = typeof defaultVersions;
 
-const ISTIO_REPO = "https://istio-release.storage.googleapis.com/charts";
+/**
+ * Where each chart family comes from unless `homecluster:charts` names a mirror: the upstream Helm repositories
+ * (the install guides' and Renovate's `registryUrl`s above).
+ */
+export const defaultChartRepositories = {
+  cilium: "https://helm.cilium.io",
+  istio: "https://istio-release.storage.googleapis.com/charts",
+  externalDns: "https://kubernetes-sigs.github.io/external-dns",
+};
+
+/** A chart family: the charts one repository serves at one version (the five Istio charts are one). */
+export type ChartFamily = keyof typeof defaultChartRepositories;
 
 /** A workload a chart renders: its kind, its name and its pods' selector, as doctor looks for it. */
 export interface ChartWorkload {
@@ -31,10 +42,10 @@ interface ReleaseOf {
   values: Record<string, unknown>;
 }
 
-/** A chart, its repository and the name of its release. */
+/** A chart, its family (which decides its repository and version) and the name of its release. */
 export interface Chart {
   chart: string;
-  repo: string;
+  family: ChartFamily;
   /** The release name `helm list` shows. */
   releaseName: string;
   /** Where it is installed, unless config decides. */
@@ -75,7 +86,7 @@ const daemonSet = (name: string, selector: Record<string, string>): ChartWorkloa
 export const charts = {
   cilium: {
     chart: "cilium",
-    repo: "https://helm.cilium.io",
+    family: "cilium",
     releaseName: "cilium",
     namespace: "kube-system",
     // Hubble Relay and UI default to off in the chart, Envoy and the operator to on.
@@ -93,28 +104,28 @@ export const charts = {
   },
   istioBase: {
     chart: "base",
-    repo: ISTIO_REPO,
+    family: "istio",
     releaseName: "istio-base",
     namespace: "istio-system",
     workloads: () => [],
   },
   istiod: {
     chart: "istiod",
-    repo: ISTIO_REPO,
+    family: "istio",
     releaseName: "istiod",
     namespace: "istio-system",
     workloads: () => [deployment("istiod", { istio: "pilot" })],
   },
   istioCni: {
     chart: "cni",
-    repo: ISTIO_REPO,
+    family: "istio",
     releaseName: "istio-cni",
     namespace: "istio-system",
     workloads: () => [daemonSet("istio-cni-node", { "k8s-app": "istio-cni-node" })],
   },
   ztunnel: {
     chart: "ztunnel",
-    repo: ISTIO_REPO,
+    family: "istio",
     releaseName: "ztunnel",
     namespace: "istio-system",
     workloads: () => [daemonSet("ztunnel", { app: "ztunnel" })],
@@ -122,7 +133,7 @@ export const charts = {
   /** In the gateway namespace from config; named after its release, its pods labelled by `labels`. */
   istioGateway: {
     chart: "gateway",
-    repo: ISTIO_REPO,
+    family: "istio",
     releaseName: "istio-ingress",
     workloads: (release) => {
       const name = String(value(release, "name") || release.name);
@@ -133,7 +144,7 @@ export const charts = {
   /** In external-dns' namespace from config; named after its release. */
   externalDns: {
     chart: "external-dns",
-    repo: "https://kubernetes-sigs.github.io/external-dns",
+    family: "externalDns",
     releaseName: "external-dns",
     workloads: (release) => [
       deployment(release.name.includes("external-dns") ? release.name : `${release.name}-external-dns`, {
@@ -144,9 +155,13 @@ export const charts = {
   },
 } as const satisfies Record<string, Chart>;
 
-/** The chart a release of the stack installs, by its chart name and repository. */
-export function chartOf(chart: string, repo: string): Chart | undefined {
-  return Object.values(charts).find((c: Chart) => c.chart === chart && c.repo === repo);
+/**
+ * The chart a release of the stack installs, by the chart its Release names: `cilium`, or `oci://…/cilium` from an
+ * OCI registry. By name alone, since a mirror serves it from anywhere; no two charts of the stack share a name.
+ */
+export function chartOf(chart: string): Chart | undefined {
+  const name = chart.slice(chart.lastIndexOf("/") + 1);
+  return Object.values(charts).find((c: Chart) => c.chart === name);
 }
 
 /** A cloudflared release tag (`2026.8.2`): a moving tag such as `latest` would change the binary under us. */

@@ -91,7 +91,7 @@ function describe(resource: PlannedResource, showValues: boolean): string {
   const values = yamlBlock(r.values ?? {}, "        ");
   return [
     header,
-    `      chart ${r.chart} ${r.version} from ${r.repositoryOpts?.repo} → release ${r.namespace}/${r.name}`,
+    `      chart ${r.chart} ${r.version}${r.repositoryOpts ? ` from ${r.repositoryOpts.repo}` : ""} → release ${r.namespace}/${r.name}`,
     showValues
       ? `      values:\n${values}`
       : `      values: ${values.split("\n").length} lines (npm run plan -- --values shows them)`,

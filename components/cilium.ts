@@ -18,6 +18,8 @@ import { charts } from "../versions";
 export interface CiliumArgs extends CiliumValuesArgs {
   /** The chart version (`versions.cilium`). */
   version: string;
+  /** Where the chart comes from (`charts.cilium`; default Cilium's Helm repository). */
+  repository: string;
 }
 
 export class Cilium extends pulumi.ComponentResource {
@@ -30,7 +32,13 @@ export class Cilium extends pulumi.ComponentResource {
     super("homecluster:networking:Cilium", name, {}, opts);
     this.release = chartRelease(
       `${name}-release`,
-      { chart: charts.cilium, version: args.version, namespace: charts.cilium.namespace, values: ciliumValues(args) },
+      {
+        chart: charts.cilium,
+        repository: args.repository,
+        version: args.version,
+        namespace: charts.cilium.namespace,
+        values: ciliumValues(args),
+      },
       { parent: this },
     );
     const afterRelease = { parent: this, dependsOn: [this.release] };

@@ -41,6 +41,8 @@ export interface ExternalDnsArgs {
   zoneId: string;
   /** The chart version (`versions.externalDns`). */
   version: string;
+  /** Where the chart comes from (`charts.externalDns`; default external-dns' Helm repository). */
+  repository: string;
   /** `homecluster:externalDnsApiToken`; unset, the component mints a zone-scoped token. */
   apiToken?: pulumi.Output<string>;
   /** The Cilium release: no pod schedules before it. */
@@ -76,6 +78,7 @@ export class ExternalDns extends pulumi.ComponentResource {
       `${name}-release`,
       {
         chart: charts.externalDns,
+        repository: args.repository,
         version: args.version,
         namespace: args.namespace.name,
         values: externalDnsValues({

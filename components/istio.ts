@@ -42,6 +42,8 @@ export interface IstioAmbientArgs {
   namespaces: Pick<OwnNamespaces, "istioSystem" | "gateway">;
   /** The version of all five charts (`versions.istio`). */
   version: string;
+  /** Where the five charts come from (`charts.istio`; default Istio's Helm repository). */
+  repository: string;
   /** The Cilium release: every Istio release waits for the CNI. */
   cilium: pulumi.Resource;
 }
@@ -66,7 +68,7 @@ export class IstioAmbient extends pulumi.ComponentResource {
     const release = (part: IstioChart, namespace: string, after: pulumi.Resource[]) =>
       chartRelease(
         `${name}-${part}`,
-        { chart: CHARTS[part], version: args.version, namespace, values: values[part] },
+        { chart: CHARTS[part], repository: args.repository, version: args.version, namespace, values: values[part] },
         { parent: this, dependsOn: [args.cilium, ...after] },
       );
     this.crds = release("base", charts.istioBase.namespace, [systemNamespace]);

@@ -11,7 +11,7 @@ import { cidrRange, isIpAddress, startStopRange } from "../lib/net";
 import type { RecordOwner } from "../model/dns-ownership";
 import type { OwnNamespaces } from "../model/namespaces";
 import type { Route } from "../model/routes";
-import { CLOUDFLARED_TAG, type Versions } from "../versions";
+import { CLOUDFLARED_TAG, defaultChartRepositories, type Versions } from "../versions";
 
 export const PROJECT = "homecluster";
 
@@ -171,6 +171,37 @@ const versionsSchema = z
   })
   .prefault({})
   .describe("Overrides of the pinned versions in versions.ts (each defaults to its pin).");
+
+/** A chart repository: Helm's (http, https) or an OCI registry path; credentials never in the URL (it is in the state). */
+function isChartRepository(value: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return false;
+  }
+  return ["https:", "http:", "oci:"].includes(url.protocol) && url.host !== "" && !url.username && !url.password;
+}
+const chartRepository = (family: keyof typeof defaultChartRepositories, charts: string) =>
+  z
+    .string()
+    .refine(
+      isChartRepository,
+      "must be a chart repository URL (https://…, http://…) or an OCI registry path (oci://registry/path), without credentials",
+    )
+    .default(defaultChartRepositories[family])
+    .describe(`Where the ${charts} come from (default: ${defaultChartRepositories[family]}).`);
+
+const chartsSchema = z
+  .strictObject({
+    cilium: chartRepository("cilium", "Cilium chart"),
+    istio: chartRepository("istio", "five Istio charts (base, istiod, cni, ztunnel, gateway)"),
+    externalDns: chartRepository("externalDns", "external-dns chart"),
+  })
+  .prefault({})
+  .describe(
+    "Where each chart family comes from: the upstream repositories, or a mirror, an OCI registry or an air-gapped cluster's own repository serving the same charts at the pinned versions.",
+  );
 
 const meshPeer = z.strictObject({
   namespace: k8sName.describe("A mesh namespace (or cloudflared's, or the gateway's)."),
@@ -537,6 +568,7 @@ export const configSchema = z.strictObject({
   cloudflareZoneId: cloudflareId.describe("Cloudflare zone id (32 hex characters) of the domain."),
   network: networkSchema,
   versions: versionsSchema,
+  charts: chartsSchema,
   cilium: ciliumSchema,
   istio: istioSchema,
   routes: z
@@ -583,6 +615,7 @@ export type MtlsException = IstioSettings["mtlsExceptions"][number];
 export type MeshAllow = IstioSettings["allow"][number];
 export type ExternalService = IstioSettings["serviceEntries"][number];
 export type TunnelSettings = ParsedConfig["tunnel"];
+export type ChartRepositories = ParsedConfig["charts"];
 export type RouteEntry = ParsedConfig["routes"][number];
 export type AccessSettings = ParsedConfig["access"];
 export type AccessPolicySettings = AccessSettings["policies"][string];

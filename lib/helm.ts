@@ -13,6 +13,11 @@ export type HelmValues = { [key: string]: unknown };
 interface ChartReleaseArgs {
   /** The chart and its release name (an entry of `charts` in versions.ts). */
   chart: Chart;
+  /**
+   * Where the chart comes from: a Helm repository (`https://…`, `http://…`) or an OCI registry path
+   * (`oci://registry/path`, which holds the chart as `<path>/<chart>`).
+   */
+  repository: string;
   version: string;
   namespace: string;
   values: pulumi.Input<HelmValues>;
@@ -39,15 +44,21 @@ export function chartRelease(
     name,
     {
       name: args.chart.releaseName,
-      chart: args.chart.chart,
+      ...chartSource(args.chart.chart, args.repository),
       version: args.version,
-      repositoryOpts: { repo: args.chart.repo },
       namespace: args.namespace,
       values: args.values,
       ...RELEASE_DEFAULTS,
     },
     opts,
   );
+}
+
+/** The Release's chart reference: an OCI chart is named by its full reference and has no repository. */
+export function chartSource(chart: string, repository: string): { chart: string; repositoryOpts?: { repo: string } } {
+  return repository.startsWith("oci://")
+    ? { chart: `${repository.replace(/\/+$/, "")}/${chart}` }
+    : { chart, repositoryOpts: { repo: repository } };
 }
 
 function isPlainObject(value: unknown): value is HelmValues {

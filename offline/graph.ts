@@ -45,14 +45,15 @@ export function releasesOf(run: MockRun): DeclaredRelease[] {
         chart: string;
         version: string;
         namespace: string;
-        repositoryOpts: { repo: string };
+        repositoryOpts?: { repo: string };
         values?: HelmValues;
       };
       return {
         resource,
         release: inputs.name,
         chart: inputs.chart,
-        repo: inputs.repositoryOpts.repo,
+        // An OCI chart is its full reference, and has no repository of its own.
+        repo: inputs.repositoryOpts?.repo ?? inputs.chart.slice(0, inputs.chart.lastIndexOf("/")),
         version: inputs.version,
         namespace: inputs.namespace,
         values: inputs.values ?? {},

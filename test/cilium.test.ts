@@ -168,6 +168,30 @@ describe("LB IPAM builders", () => {
   });
 });
 
+describe("charts from a mirror or an OCI registry (homecluster:charts)", () => {
+  const run = sharedRun({
+    config: { charts: { cilium: "oci://registry.home.arpa/charts/", istio: "http://127.0.0.1:8879/istio" } },
+  });
+  const release = (name: string) => run().get(TYPES.release, name).inputs;
+
+  it("names an OCI chart by its full reference, without a repository", () => {
+    expect(release("cilium-release")).toMatchObject({
+      chart: "oci://registry.home.arpa/charts/cilium",
+      version: "1.20.0",
+    });
+    expect(release("cilium-release")).not.toHaveProperty("repositoryOpts");
+  });
+
+  it("takes every chart of a family from its repository, the others from upstream", () => {
+    for (const part of ["base", "istiod", "cni", "ztunnel", "gateway"]) {
+      expect(release(`istio-${part}`).repositoryOpts).toEqual({ repo: "http://127.0.0.1:8879/istio" });
+    }
+    expect(release("external-dns-release").repositoryOpts).toEqual({
+      repo: "https://kubernetes-sigs.github.io/external-dns",
+    });
+  });
+});
+
 describe("the Cilium component with the committed config", () => {
   const run = sharedRun();
 

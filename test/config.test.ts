@@ -591,6 +591,21 @@ describe("bad config fails with one message naming the key", () => {
       /homecluster:access\.sessionDuration: must be a duration such as 24h or 2h45m/,
     ],
     [
+      "a chart repository that is not a URL Helm fetches from",
+      { charts: { istio: "ftp://mirror.home.arpa/istio" } },
+      /homecluster:charts\.istio: must be a chart repository URL \(https:\/\/…, http:\/\/…\) or an OCI registry path/,
+    ],
+    [
+      "a chart repository with credentials in it (they would be in the state)",
+      { charts: { cilium: "https://user:hunter2@mirror.home.arpa/cilium" } },
+      /homecluster:charts\.cilium: .*without credentials/,
+    ],
+    [
+      "a chart family the stack does not install",
+      { charts: { kiali: "https://kiali.org/helm-charts" } },
+      /homecluster:charts: .*kiali/,
+    ],
+    [
       "a team domain that is not Cloudflare Access'",
       { access: { ...access, teamDomain: "login.example.com" } },
       /homecluster:access\.teamDomain: must be <team>\.cloudflareaccess\.com/,

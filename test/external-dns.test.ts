@@ -9,6 +9,7 @@ import { EXTERNAL_DNS_LABEL_FILTER, tunnelRouteLabels } from "../model/dns-owner
 import { parsedConfig } from "./support/fixtures";
 import { isSecretAt, plainOccurrences, runProgramError, sharedRun, TEST_API_TOKEN, TYPES } from "./support/harness";
 import { MOCK_MINTED_TOKEN, setBareMocks } from "../offline/mock-runtime";
+import { defaultChartRepositories } from "../versions";
 
 const PERMISSION_GROUPS = "cloudflare:index/getApiTokenPermissionGroupsList:getApiTokenPermissionGroupsList";
 /** The committed stack config's zone. */
@@ -268,6 +269,7 @@ describe("the ExternalDns component's providers", () => {
     ...args(),
     namespace: parsedConfig().namespaces.externalDns,
     version: "1.21.1",
+    repository: defaultChartRepositories.externalDns,
     cilium,
     istioCrds: cilium,
   });

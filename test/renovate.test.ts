@@ -6,7 +6,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { PROJECT_ROOT } from "../offline/stack-files";
-import { charts, defaultVersions } from "../versions";
+import { defaultChartRepositories, defaultVersions } from "../versions";
 
 interface CustomManager {
   managerFilePatterns: string[];
@@ -53,9 +53,9 @@ describe("renovate.json", () => {
       ["docker", "cloudflare/cloudflared"],
     ]);
     expect(found.slice(0, 3).map((f) => f.registryUrl)).toEqual([
-      charts.cilium.repo,
-      charts.istiod.repo,
-      charts.externalDns.repo,
+      defaultChartRepositories.cilium,
+      defaultChartRepositories.istio,
+      defaultChartRepositories.externalDns,
     ]);
   });
 

@@ -125,7 +125,7 @@ function expected(o: DeclaredObject): ExpectedObject {
 /** The workloads the charts render (their declarations in versions.ts) and the stack's own Deployments. */
 function workloadsOf(run: MockRun, objects: readonly DeclaredObject[]): Workload[] {
   const charted = releasesOf(run).flatMap((release) => {
-    const chart = chartOf(release.chart, release.repo);
+    const chart = chartOf(release.chart);
     return (chart?.workloads({ name: release.release, values: release.values }) ?? []).map((w) => ({
       kind: w.kind,
       namespace: release.namespace,

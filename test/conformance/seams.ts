@@ -532,7 +532,7 @@ const workloads: Seam = {
       `${w.kind} ${w.name} ${showLabels(w.selector)}`;
     for (const { release, objects } of view.releases) {
       const what = `release ${release.release} (chart ${release.chart})`;
-      const chart = chartOf(release.chart, release.repo);
+      const chart = chartOf(release.chart);
       if (!chart) {
         f.fail(`${what}: versions.ts has no chart ${release.chart} from ${release.repo}`);
         continue;
