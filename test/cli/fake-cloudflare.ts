@@ -5,6 +5,7 @@
  * page N+1 until a page comes back empty.
  */
 import * as http from "node:http";
+import { answerWrite, type WritableState } from "./fake-cloudflare-writes";
 import { listen, type FakeServer } from "./fake-kube";
 
 export interface AccountState {
@@ -139,14 +140,26 @@ function answer(state: AccountState, url: URL): readonly [number, unknown] {
   return unknownRoute;
 }
 
-export function startFakeCloudflare(state: AccountState): Promise<FakeServer> {
+/**
+ * Serves `state`. With the collections of WritableState it also takes a provider's writes (fake-cloudflare-writes.ts)
+ * and changes `state` as the API would; without them it answers reads only.
+ */
+export function startFakeCloudflare(state: AccountState | (AccountState & WritableState)): Promise<FakeServer> {
   const requests: string[] = [];
-  const server = http.createServer((request, response) => {
+  const server = http.createServer(async (request, response) => {
     requests.push(`${request.method} ${request.url}`);
     const url = new URL(request.url ?? "/", "http://fake");
+    const chunks: Buffer[] = [];
+    for await (const chunk of request) chunks.push(chunk as Buffer);
+    const text = Buffer.concat(chunks).toString("utf8");
+    const parts = url.pathname.slice(PREFIX.length).split("/").filter(Boolean);
+    const write = () =>
+      "mintedTokens" in state
+        ? answerWrite(state, request.method ?? "GET", parts, text ? JSON.parse(text) : {})
+        : undefined;
     const [status, body] =
       request.headers.authorization === `Bearer ${state.token}`
-        ? answer(state, url)
+        ? (write() ?? answer(state, url))
         : failure(
             401,
             1000,
