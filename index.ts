@@ -34,12 +34,19 @@ const cilium = new Cilium(
     distribution: config.distribution,
     podCidrs: config.network.podCidrs,
     version: config.versions.cilium,
+    adopt: config.adopt,
   },
   inCluster,
 );
 const istio = new IstioAmbient(
   "istio",
-  { istio: config.istio, namespaces: config.namespaces, version: config.versions.istio, cilium: cilium.release },
+  {
+    istio: config.istio,
+    namespaces: config.namespaces,
+    version: config.versions.istio,
+    cilium: cilium.release,
+    adopt: config.adopt,
+  },
   inCluster,
 );
 const zeroTrust = new Access(
@@ -49,6 +56,7 @@ const zeroTrust = new Access(
     accountId: config.cloudflareAccountId,
     routes: config.routes,
     protect: config.tunnel.protect,
+    adopt: config.adopt,
   },
   { providers: [cloudflareProvider] },
 );
@@ -65,15 +73,27 @@ const tunnel = new Tunnel(
     owner: config.owner,
     cilium: cilium.release,
     access: zeroTrust.guard,
+    adopt: config.adopt,
   },
   inClusterAndCloudflare,
 );
 const mesh = new MeshPolicies(
   "mesh",
-  { istio: config.istio, routes: config.routes, mesh: istio, cloudflared: tunnel.cloudflared, cilium: cilium.release },
+  {
+    istio: config.istio,
+    routes: config.routes,
+    mesh: istio,
+    cloudflared: tunnel.cloudflared,
+    cilium: cilium.release,
+    adopt: config.adopt,
+  },
   inCluster,
 );
-const ingress = new IngressRoutes("routes", { routes: config.routes, mesh: istio, access: zeroTrust.guard }, inCluster);
+const ingress = new IngressRoutes(
+  "routes",
+  { routes: config.routes, mesh: istio, access: zeroTrust.guard, adopt: config.adopt },
+  inCluster,
+);
 const externalDns = new ExternalDns(
   "external-dns",
   {
@@ -85,6 +105,7 @@ const externalDns = new ExternalDns(
     apiToken: secrets.externalDnsApiToken,
     cilium: cilium.release,
     istioCrds: istio.crds,
+    adopt: config.adopt,
   },
   inClusterAndCloudflare,
 );

@@ -20,7 +20,7 @@ import { PulumiCliError } from "../../offline/config-gate";
 import type { MockRun } from "../../offline/mock-runtime";
 import { runStackOffline, type OfflineStack } from "../../offline/stack-run";
 import { StackFileError } from "../../offline/stack-files";
-import { chartOf, supportedKubernetes } from "../../versions";
+import { chartOf, charts, supportedKubernetes } from "../../versions";
 import {
   COMPUTED,
   type CreatedObject,
@@ -198,7 +198,10 @@ function stackFacts(offline: OfflineStack, { kubeconfigEncrypted }: { kubeconfig
   const releases = releasesOf(run);
   const ciliumValues = releases.find((r) => r.chart === "cilium")?.values ?? {};
   const gatewayRelease = releases.find((r) => r.chart === "gateway");
-  const gateway = ingressGateway(config.namespaces.gateway.name);
+  const gateway = ingressGateway(
+    config.namespaces.gateway.name,
+    config.adopt.releases[charts.istioGateway.releaseName]?.name,
+  );
   const pool = config.cilium.lbPool.map(blockRange);
   const ofKind = (kind: string) => objects.filter((o) => o.kind === kind && o.mode === "create");
   const [ambientKey, ambientValue] = Object.entries(AMBIENT_LABEL)[0]!;
