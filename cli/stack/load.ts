@@ -219,6 +219,7 @@ function stackFacts(offline: OfflineStack, { kubeconfigEncrypted }: { kubeconfig
       name: o.name,
       namespace: o.namespace,
       pulumi: { type: o.resource.type, name: o.resource.name, urn: o.resource.urn, parent: o.resource.parent },
+      adopted: o.resource.importId !== undefined,
     }));
   const supportOf: KubernetesSupport[] = [
     support("cilium", config.versions.cilium, supportedKubernetes.cilium),
@@ -249,6 +250,9 @@ function stackFacts(offline: OfflineStack, { kubeconfigEncrypted }: { kubeconfig
         namespace: r.namespace,
         chart: r.chart,
         version: r.version,
+        key: chartOf(r.chart, r.repo)?.releaseName ?? r.release,
+        values: r.values,
+        adopted: r.resource.importId !== undefined,
       })),
       objects: created,
     },
@@ -305,6 +309,16 @@ function stackFacts(offline: OfflineStack, { kubeconfigEncrypted }: { kubeconfig
       access: run.resources.some((r) => r.type.endsWith(":ZeroTrustAccessApplication")),
       mintsToken: run.resources.some((r) => r.type.endsWith(":ApiToken")),
       teamDomain: config.access.teamDomain,
+      accessApplications: run.resources
+        .filter((r) => r.type.endsWith(":ZeroTrustAccessApplication"))
+        .map((r) => String(r.inputs.domain)),
+      accessPolicies: run.resources
+        .filter((r) => r.type.endsWith(":ZeroTrustAccessPolicy"))
+        .map((r) => String(r.inputs.name)),
+      adopted: {
+        ...(config.adopt.tunnel ? { tunnel: config.adopt.tunnel } : {}),
+        dnsRecords: config.adopt.dnsRecords,
+      },
     },
   };
 }
