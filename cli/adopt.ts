@@ -133,7 +133,7 @@ async function cloudflareSide(context: CheckContext, report: AdoptReport): Promi
   for (const hostname of facts.tunnel.hostnames) {
     const records = (await cf.request((sdk) =>
       collect(sdk.dns.records.list({ zone_id: zoneId, name: { exact: hostname } })),
-    )) as (DnsRecordInfo & { id?: string })[];
+    )) as DnsRecordInfo[];
     const cname = records.find((r) => r.type === "CNAME");
     if (cname?.id) {
       (report.adopt.dnsRecords ??= {})[hostname] = `${zoneId}/${cname.id}`;

@@ -208,6 +208,15 @@ describe("npm run adopt", () => {
     const suspended = await run(preflight, ["--json"], fluxCluster(true), dashboardAccount(), file);
     const checks = JSON.parse(suspended.stdout).checks as { id: string; status: string; message: string }[];
     expect(checks.find((c) => c.id === "kube-flux")).toMatchObject({ status: "ok" });
+    // The adopted tunnel and CNAME are the stack's to take over; the apex A record is still in the way.
+    expect(checks.find((c) => c.id === "cloudflare-tunnel-name")).toMatchObject({
+      status: "ok",
+      message: `'homecluster' (${TUNNEL_ID}) exists, and homecluster:adopt.tunnel takes it over`,
+    });
+    expect(checks.find((c) => c.id === "cloudflare-dns-collisions")).toMatchObject({
+      status: "fail",
+      message: "records this stack does not own: example.com A 203.0.113.9",
+    });
     // The release Flux stored elsewhere is found under its name (#2116): preflight points at adopt.
     expect(checks.find((c) => c.id === "kube-releases")).toMatchObject({
       status: "fail",
