@@ -35,6 +35,7 @@ const cilium = new Cilium(
     podCidrs: config.network.podCidrs,
     version: config.versions.cilium,
     repository: config.charts.cilium,
+    adopt: config.adopt,
   },
   inCluster,
 );
@@ -46,6 +47,7 @@ const istio = new IstioAmbient(
     version: config.versions.istio,
     repository: config.charts.istio,
     cilium: cilium.release,
+    adopt: config.adopt,
   },
   inCluster,
 );
@@ -56,6 +58,7 @@ const zeroTrust = new Access(
     accountId: config.cloudflareAccountId,
     routes: config.routes,
     protect: config.tunnel.protect,
+    adopt: config.adopt,
   },
   { providers: [cloudflareProvider] },
 );
@@ -72,15 +75,27 @@ const tunnel = new Tunnel(
     owner: config.owner,
     cilium: cilium.release,
     access: zeroTrust.guard,
+    adopt: config.adopt,
   },
   inClusterAndCloudflare,
 );
 const mesh = new MeshPolicies(
   "mesh",
-  { istio: config.istio, routes: config.routes, mesh: istio, cloudflared: tunnel.cloudflared, cilium: cilium.release },
+  {
+    istio: config.istio,
+    routes: config.routes,
+    mesh: istio,
+    cloudflared: tunnel.cloudflared,
+    cilium: cilium.release,
+    adopt: config.adopt,
+  },
   inCluster,
 );
-const ingress = new IngressRoutes("routes", { routes: config.routes, mesh: istio, access: zeroTrust.guard }, inCluster);
+const ingress = new IngressRoutes(
+  "routes",
+  { routes: config.routes, mesh: istio, access: zeroTrust.guard, adopt: config.adopt },
+  inCluster,
+);
 const externalDns = new ExternalDns(
   "external-dns",
   {
@@ -93,6 +108,7 @@ const externalDns = new ExternalDns(
     apiToken: secrets.externalDnsApiToken,
     cilium: cilium.release,
     istioCrds: istio.crds,
+    adopt: config.adopt,
   },
   inClusterAndCloudflare,
 );

@@ -6,6 +6,7 @@
 import type * as cloudflare from "@pulumi/cloudflare";
 import type * as pulumi from "@pulumi/pulumi";
 import type { AccessPolicySettings } from "../config/schema";
+import { accessPolicyNames } from "../model/access";
 import type { Route } from "../model/routes";
 
 /** One Cloudflare Access policy to create for a named config policy: its key in resource names and its args. */
@@ -30,15 +31,16 @@ export function accessPolicyParts(name: string, policy: AccessPolicySettings, ac
     ...policy.groups.map((id) => ({ group: { id } })),
   ];
   const tokens = policy.serviceTokens.map((tokenId) => ({ serviceToken: { tokenId } }));
+  const names = accessPolicyNames(name, policy);
   return [
-    ...(people.length > 0
-      ? [{ key: `policy-${name}`, args: { accountId, name, decision: "allow", includes: people } }]
+    ...(names.people !== undefined
+      ? [{ key: `policy-${name}`, args: { accountId, name: names.people, decision: "allow", includes: people } }]
       : []),
-    ...(tokens.length > 0
+    ...(names.serviceTokens !== undefined
       ? [
           {
             key: `service-policy-${name}`,
-            args: { accountId, name: `${name} (service tokens)`, decision: "non_identity", includes: tokens },
+            args: { accountId, name: names.serviceTokens, decision: "non_identity", includes: tokens },
           },
         ]
       : []),

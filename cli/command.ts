@@ -43,7 +43,7 @@ export interface CommonOptions {
 }
 
 export interface CommandDefinition<Options> {
-  name: "plan" | "preflight" | "doctor";
+  name: "plan" | "preflight" | "doctor" | "adopt";
   /** What it is for, for --help. */
   purpose: string;
   /** Its own flags, besides the common ones. */

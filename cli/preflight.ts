@@ -28,6 +28,7 @@ import {
   versionCheck,
 } from "./checks/kubernetes/cluster";
 import { createdObjectsCheck } from "./checks/kubernetes/created";
+import { fluxCheck } from "./checks/kubernetes/flux";
 import { requiredNamespacesCheck } from "./checks/kubernetes/namespaces";
 import { releasesCheck } from "./checks/kubernetes/releases";
 import { routesCheck } from "./checks/kubernetes/routes";
@@ -49,6 +50,10 @@ export const preflight = checkCommand({
     requiredNamespacesCheck,
     releasesCheck,
     createdObjectsCheck,
+    // Only an adopting up meets what Flux still reconciles.
+    ...(facts.kubernetes.releases.some((r) => r.adopted) || facts.kubernetes.objects.some((o) => o.adopted)
+      ? [fluxCheck]
+      : []),
     lbPoolCheck,
     routesCheck({ existing: false }),
     tokenCheck,

@@ -16,6 +16,7 @@ import type { AccessSettings } from "../config/schema";
 import type { HomeclusterOutputs } from "../contract";
 import { requireProviders } from "./component";
 import { accessTeam, type AccessGuard } from "../model/access";
+import type { Adoption } from "../model/adoption";
 import { protectedRoutes, type Route } from "../model/routes";
 
 export interface AccessArgs {
@@ -27,6 +28,8 @@ export interface AccessArgs {
   routes: readonly Route[];
   /** Protect the applications from deletion (`tunnel.protect`). */
   protect: boolean;
+  /** What config takes over instead of creating: applications by hostname, policies by name. */
+  adopt: Pick<Adoption, "accessApplications" | "accessPolicies">;
 }
 
 export class Access extends pulumi.ComponentResource {
@@ -40,9 +43,11 @@ export class Access extends pulumi.ComponentResource {
     requireProviders(this, "Access", ["cloudflare"]);
     const policyIds = new Map<string, pulumi.Output<string>[]>();
     for (const [policyName, policy] of Object.entries(args.access.policies)) {
-      const ids = accessPolicyParts(policyName, policy, args.accountId).map(
-        (part) => new cloudflare.ZeroTrustAccessPolicy(`${name}-${part.key}`, part.args, { parent: this }).id,
-      );
+      const ids = accessPolicyParts(policyName, policy, args.accountId).map((part) => {
+        const existing = args.adopt.accessPolicies[String(part.args.name)];
+        const opts = { parent: this, ...(existing ? { import: existing } : {}) };
+        return new cloudflare.ZeroTrustAccessPolicy(`${name}-${part.key}`, part.args, opts).id;
+      });
       policyIds.set(policyName, ids);
     }
 
@@ -50,10 +55,11 @@ export class Access extends pulumi.ComponentResource {
     const applications = routes.map((route) => {
       // config/routes.ts refused a route naming a policy that does not exist.
       const ids = route.access.flatMap((policyName) => policyIds.get(policyName)!);
+      const existing = args.adopt.accessApplications[route.hostname];
       const application = new cloudflare.ZeroTrustAccessApplication(
         `${name}-app-${route.name}`,
         accessApplicationArgs(route, args.accountId, args.access.sessionDuration, ids),
-        { parent: this, protect: args.protect },
+        { parent: this, protect: args.protect, ...(existing ? { import: existing } : {}) },
       );
       return { hostname: route.hostname, policies: route.access, aud: application.aud };
     });

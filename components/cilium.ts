@@ -11,15 +11,18 @@ import * as pulumi from "@pulumi/pulumi";
 import { ciliumValues, type CiliumValuesArgs } from "../builders/cilium-values";
 import { l2AnnouncementPolicy, lbIpPool } from "../builders/lb-ipam";
 import type { LbPoolBlock } from "../crds/cilium-io";
-import { typedCustomResource } from "../lib/custom-resource";
 import { chartRelease } from "../lib/helm";
+import type { Adoption } from "../model/adoption";
 import { charts } from "../versions";
+import { ownCustomResource } from "./component";
 
 export interface CiliumArgs extends CiliumValuesArgs {
   /** The chart version (`versions.cilium`). */
   version: string;
   /** Where the chart comes from (`charts.cilium`; default Cilium's Helm repository). */
   repository: string;
+  /** What config takes over instead of creating: the release, the LB pool and L2 policy. */
+  adopt: Adoption;
 }
 
 export class Cilium extends pulumi.ComponentResource {
@@ -38,12 +41,15 @@ export class Cilium extends pulumi.ComponentResource {
         version: args.version,
         namespace: charts.cilium.namespace,
         values: ciliumValues(args),
+        adopt: args.adopt.releases[charts.cilium.releaseName],
       },
       { parent: this },
     );
     const afterRelease = { parent: this, dependsOn: [this.release] };
-    typedCustomResource(`${name}-lb-pool`, lbIpPool(`${name}-lb-pool`, args.cilium.lbPool), afterRelease);
-    typedCustomResource(`${name}-l2-policy`, l2AnnouncementPolicy(`${name}-l2`, args.cilium.l2), afterRelease);
+    const pool = lbIpPool(`${name}-lb-pool`, args.cilium.lbPool);
+    ownCustomResource(`${name}-lb-pool`, pool, args.adopt, afterRelease);
+    const l2 = l2AnnouncementPolicy(`${name}-l2`, args.cilium.l2);
+    ownCustomResource(`${name}-l2-policy`, l2, args.adopt, afterRelease);
     this.lbPools = pulumi.output(args.cilium.lbPool);
     this.registerOutputs({ release: this.release, lbPools: this.lbPools });
   }

@@ -11,7 +11,8 @@
  * - cloudflared's namespace, the tunnel token in a Secret, the `cloudflared` service account;
  * - cloudflared's Deployment (after Cilium) and its PodDisruptionBudget.
  *
- * The tunnel and its DNS records take `tunnel.protect`: deleting them takes every public app offline.
+ * The tunnel and its DNS records take `tunnel.protect`: deleting them takes every public app offline. An adopted
+ * tunnel (`adopt.tunnel`) is imported with its configuration; its secret stays the one it was made with.
  * Pass the providers as `{ providers: [cloudflare, kubernetes] }`: both are required.
  */
 import * as cloudflare from "@pulumi/cloudflare";
@@ -29,9 +30,10 @@ import { keepOneUpSpec } from "../builders/disruption-budget";
 import { routeSummaries, tunnelConfig, tunnelDnsRecordArgs, tunnelIngressRules } from "../builders/tunnel-config";
 import type { TunnelSettings } from "../config/schema";
 import type { HomeclusterOutputs } from "../contract";
-import { ownNamespace, requireProviders } from "./component";
+import { adoptable, ownNamespace, requireProviders } from "./component";
 import { rolloutAnnotation } from "../lib/rollout-hash";
 import type { AccessGuard } from "../model/access";
+import type { Adoption } from "../model/adoption";
 import { dnsRecordComment, tunnelCnameTarget, type RecordOwner } from "../model/dns-ownership";
 import type { WorkloadIdentity } from "../model/identity";
 import type { IngressGateway } from "../model/ingress-gateway";
@@ -58,6 +60,8 @@ export interface TunnelArgs {
   cilium: pulumi.Resource;
   /** Access (the Access component): cloudflared checks the token of each protected route. Unset: none is. */
   access?: AccessGuard;
+  /** What config takes over instead of creating: the tunnel and its configuration, records, cloudflared's objects. */
+  adopt: Adoption;
 }
 
 export class Tunnel extends pulumi.ComponentResource {
@@ -74,15 +78,24 @@ export class Tunnel extends pulumi.ComponentResource {
   constructor(name: string, args: TunnelArgs, opts?: pulumi.ComponentResourceOptions) {
     super("homecluster:cloudflare:Tunnel", name, {}, opts);
     requireProviders(this, "Tunnel", ["cloudflare", "kubernetes"]);
-    const { tunnel: settings } = args;
+    const { tunnel: settings, adopt } = args;
 
     // Cloudflare side. Nothing here may depend on a cluster resource (see the component header).
     const secret = new random.RandomBytes(`${name}-secret`, { length: 32 }, { parent: this });
     const tunnel = new cloudflare.ZeroTrustTunnelCloudflared(
       `${name}-tunnel`,
       { accountId: args.accountId, name: settings.name, configSrc: "cloudflare", tunnelSecret: secret.base64 },
-      // Tunnel names are unique in the account: a replacement must delete the old tunnel before creating the new.
-      { parent: this, protect: settings.protect, deleteBeforeReplace: true },
+      {
+        parent: this,
+        protect: settings.protect,
+        // Tunnel names are unique in the account: a replacement must delete the old tunnel before creating the new.
+        deleteBeforeReplace: true,
+        // The secret is write-only (the API never returns it) and only a replacement could change it: an imported
+        // tunnel has none in its state and must not be replaced for that, during its adoption or after. configSrc as
+        // an import reads it back forces a replacement too: ignored only while adopting.
+        ignoreChanges: ["tunnelSecret", ...(adopt.tunnel ? ["configSrc"] : [])],
+        ...(adopt.tunnel ? { import: adopt.tunnel } : {}),
+      },
     );
     this.tunnelId = tunnel.id;
     this.tunnelCname = tunnel.id.apply(tunnelCnameTarget);
@@ -93,17 +106,24 @@ export class Tunnel extends pulumi.ComponentResource {
         tunnelId: tunnel.id,
         config: tunnelConfig(args.routes, args.gateway, settings.originRequest, args.access),
       },
-      { parent: this },
+      // A remotely managed tunnel always has its configuration, under the tunnel's own id.
+      { parent: this, ...(adopt.tunnel ? { import: adopt.tunnel } : {}) },
     );
     this.publicHostnames = tunnelIngressRules(args.routes, args.gateway).flatMap((rule) => rule.hostname ?? []);
     this.routes = routeSummaries(args.routes, args.gateway);
     const comment = dnsRecordComment(args.owner);
     for (const route of args.routes) {
+      const existing = adopt.dnsRecords[route.hostname];
       new cloudflare.DnsRecord(
         `${name}-dns-${route.name}`,
         tunnelDnsRecordArgs(route, args.zoneId, this.tunnelCname, comment),
         // A name holds one CNAME: its replacement (another zone or record type) must delete the old record first.
-        { parent: this, protect: settings.protect, deleteBeforeReplace: true },
+        {
+          parent: this,
+          protect: settings.protect,
+          deleteBeforeReplace: true,
+          ...(existing ? { import: existing } : {}),
+        },
       );
     }
     // The provider does not mark the token secret.
@@ -115,38 +135,48 @@ export class Tunnel extends pulumi.ComponentResource {
     );
 
     // Cluster side.
-    const namespace = ownNamespace(`${name}-namespace`, args.namespace, { parent: this });
-    const inNamespace = (metadataName: string) => ({ name: metadataName, namespace: namespace.metadata.name });
+    const namespace = ownNamespace(`${name}-namespace`, args.namespace, adopt, { parent: this });
+    // Each object names its namespace as a plain string (as adoption knows it) and waits for it.
+    const inNamespace = (kind: string, metadataName: string, after: pulumi.Resource[] = []) =>
+      adoptable(
+        adopt,
+        { kind, metadata: { name: metadataName, namespace: args.namespace.name } },
+        { parent: this, dependsOn: [namespace, ...after] },
+      );
+    const secretObject = inNamespace("Secret", TUNNEL_TOKEN_SECRET.name);
     const tokenSecret = new k8s.core.v1.Secret(
       `${name}-token`,
       {
-        metadata: inNamespace(TUNNEL_TOKEN_SECRET.name),
+        metadata: secretObject.object.metadata,
         type: "Opaque",
         stringData: { [TUNNEL_TOKEN_SECRET.key]: token },
       },
-      { parent: this },
+      secretObject.opts,
     );
+    const account = inNamespace("ServiceAccount", CLOUDFLARED_NAME);
     const serviceAccount = new k8s.core.v1.ServiceAccount(
       `${name}-service-account`,
-      { metadata: inNamespace(CLOUDFLARED_NAME), automountServiceAccountToken: false },
-      { parent: this },
+      { metadata: account.object.metadata, automountServiceAccountToken: false },
+      account.opts,
     );
+    const deployment = inNamespace("Deployment", CLOUDFLARED_NAME, [args.cilium, serviceAccount, tokenSecret]);
     new k8s.apps.v1.Deployment(
       `${name}-deployment`,
       {
-        metadata: { ...inNamespace(CLOUDFLARED_NAME), labels: CLOUDFLARED_LABELS },
+        metadata: { ...deployment.object.metadata, labels: CLOUDFLARED_LABELS },
         spec: cloudflaredDeploymentSpec({
           cloudflared: settings.cloudflared,
           version: args.version,
           podAnnotations: rolloutAnnotation("tunnel-token", token),
         }),
       },
-      { parent: this, dependsOn: [args.cilium, serviceAccount, tokenSecret] },
+      deployment.opts,
     );
+    const budget = inNamespace("PodDisruptionBudget", CLOUDFLARED_NAME);
     new k8s.policy.v1.PodDisruptionBudget(
       `${name}-pdb`,
-      { metadata: inNamespace(CLOUDFLARED_NAME), spec: keepOneUpSpec(CLOUDFLARED_LABELS) },
-      { parent: this },
+      { metadata: budget.object.metadata, spec: keepOneUpSpec(CLOUDFLARED_LABELS) },
+      budget.opts,
     );
 
     this.cloudflared = {

@@ -24,10 +24,11 @@ import {
 import { externalDnsValues, ISTIO_SOURCES, TOKEN_SECRET } from "../builders/external-dns-values";
 import type { ExternalDnsSettings } from "../config/schema";
 import type { HomeclusterOutputs } from "../contract";
-import { ownNamespace, requireProviders } from "./component";
+import { adoptable, ownNamespace, requireProviders } from "./component";
 import { chartRelease } from "../lib/helm";
 import { rolloutAnnotation } from "../lib/rollout-hash";
 import { TUNNEL_ROUTE_LABEL } from "../model/dns-ownership";
+import type { Adoption } from "../model/adoption";
 import type { OwnNamespace } from "../model/namespaces";
 import { charts } from "../versions";
 
@@ -49,6 +50,11 @@ export interface ExternalDnsArgs {
   cilium: pulumi.Resource;
   /** Istio's CRDs: the release waits for them when a source reads Istio objects. */
   istioCrds: pulumi.Resource;
+  /**
+   * What config takes over instead of creating: the namespace, the token's Secret, the release. Never a minted
+   * token: Cloudflare never returns a token's value, so an imported one would leave the Secret empty.
+   */
+  adopt: Adoption;
 }
 
 export class ExternalDns extends pulumi.ComponentResource {
@@ -60,18 +66,19 @@ export class ExternalDns extends pulumi.ComponentResource {
     requireProviders(this, "ExternalDns", args.apiToken === undefined ? ["kubernetes", "cloudflare"] : ["kubernetes"]);
     const { externalDns } = args;
 
-    const namespace = ownNamespace(`${name}-namespace`, args.namespace, { parent: this });
+    const namespace = ownNamespace(`${name}-namespace`, args.namespace, args.adopt, { parent: this });
     // The provider marks a minted token's `value` secret only through the engine; marking it here does not depend
     // on that.
     const token = pulumi.secret(args.apiToken ?? this.mintToken(name, args));
+    const secret = adoptable(
+      args.adopt,
+      { kind: "Secret", metadata: { name: TOKEN_SECRET.name, namespace: args.namespace.name } },
+      { parent: this, dependsOn: [namespace] },
+    );
     const tokenSecret = new k8s.core.v1.Secret(
       `${name}-token-secret`,
-      {
-        metadata: { name: TOKEN_SECRET.name, namespace: namespace.metadata.name },
-        type: "Opaque",
-        stringData: { [TOKEN_SECRET.key]: token },
-      },
-      { parent: this },
+      { metadata: secret.object.metadata, type: "Opaque", stringData: { [TOKEN_SECRET.key]: token } },
+      secret.opts,
     );
     const readsIstio = externalDns.sources.some((s) => ISTIO_SOURCES.includes(s));
     chartRelease(
@@ -87,6 +94,7 @@ export class ExternalDns extends pulumi.ComponentResource {
           zoneId: args.zoneId,
           podAnnotations: rolloutAnnotation("cloudflare-api-token", token),
         }),
+        adopt: args.adopt.releases[charts.externalDns.releaseName],
       },
       {
         parent: this,

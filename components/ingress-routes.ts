@@ -13,7 +13,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { publicGateway, publicGatewayRef, routeVirtualService } from "../builders/ingress-objects";
 import type { HomeclusterOutputs } from "../contract";
-import { typedCustomResource } from "../lib/custom-resource";
+import type { Adoption } from "../model/adoption";
+import { ownCustomResource } from "./component";
 import type { AccessGuard } from "../model/access";
 import { principal } from "../model/identity";
 import type { IngressGateway } from "../model/ingress-gateway";
@@ -27,6 +28,8 @@ export interface IngressRoutesArgs {
   mesh: { crds: pulumi.Resource; gateway: IngressGateway; gatewayNamespace: pulumi.Resource };
   /** Access (the Access component): the gateway checks its token on protected routes. Unset: none is. */
   access?: AccessGuard;
+  /** What config takes over instead of creating: objects an old setup left under the stack's names. */
+  adopt: Pick<Adoption, "objects">;
 }
 
 export class IngressRoutes extends pulumi.ComponentResource {
@@ -38,13 +41,13 @@ export class IngressRoutes extends pulumi.ComponentResource {
     const { gateway, crds, gatewayNamespace } = args.mesh;
     const routes = gatewayRoutes(args.routes);
     if (routes.length > 0) {
-      typedCustomResource(`${name}-gateway`, publicGateway(gateway, routes), {
+      ownCustomResource(`${name}-gateway`, publicGateway(gateway, routes), args.adopt, {
         parent: this,
         dependsOn: [crds, gatewayNamespace],
       });
     }
     for (const route of servedRoutes(routes)) {
-      typedCustomResource(`${name}-${route.name}`, routeVirtualService(route, gateway), {
+      ownCustomResource(`${name}-${route.name}`, routeVirtualService(route, gateway), args.adopt, {
         parent: this,
         dependsOn: [crds],
       });
@@ -55,8 +58,8 @@ export class IngressRoutes extends pulumi.ComponentResource {
     if (args.access && hosts.length > 0) {
       const guard = { ...args.access, hosts };
       const afterGateway = { parent: this, dependsOn: [crds, gatewayNamespace] };
-      typedCustomResource(`${name}-access-jwt`, accessRequestAuthentication(gateway, guard), afterGateway);
-      typedCustomResource(`${name}-access-deny`, accessDenyPolicy(gateway, guard), afterGateway);
+      ownCustomResource(`${name}-access-jwt`, accessRequestAuthentication(gateway, guard), args.adopt, afterGateway);
+      ownCustomResource(`${name}-access-deny`, accessDenyPolicy(gateway, guard), args.adopt, afterGateway);
     }
     this.ingressGateway = {
       namespace: gateway.namespace,

@@ -21,9 +21,10 @@ import * as pulumi from "@pulumi/pulumi";
 import { keepOneUpSpec } from "../builders/disruption-budget";
 import { istioValues, type IstioChart } from "../builders/istio-values";
 import type { IstioSettings } from "../config/schema";
-import { ownNamespace } from "./component";
+import { adoptable, ownNamespace } from "./component";
 import { chartRelease } from "../lib/helm";
 import { ingressGateway, type IngressGateway } from "../model/ingress-gateway";
+import type { Adoption } from "../model/adoption";
 import type { OwnNamespaces } from "../model/namespaces";
 import { charts, type Chart } from "../versions";
 
@@ -46,6 +47,8 @@ export interface IstioAmbientArgs {
   repository: string;
   /** The Cilium release: every Istio release waits for the CNI. */
   cilium: pulumi.Resource;
+  /** What config takes over instead of creating: releases, namespaces, the gateway's budget. */
+  adopt: Adoption;
 }
 
 export class IstioAmbient extends pulumi.ComponentResource {
@@ -60,15 +63,28 @@ export class IstioAmbient extends pulumi.ComponentResource {
 
   constructor(name: string, args: IstioAmbientArgs, opts?: pulumi.ComponentResourceOptions) {
     super("homecluster:mesh:IstioAmbient", name, {}, opts);
-    const systemNamespace = ownNamespace(`${name}-system-namespace`, args.namespaces.istioSystem, { parent: this });
-    this.gateway = ingressGateway(args.namespaces.gateway.name);
-    this.gatewayNamespace = ownNamespace(`${name}-gateway-namespace`, args.namespaces.gateway, { parent: this });
+    const { adopt } = args;
+    const systemNamespace = ownNamespace(`${name}-system-namespace`, args.namespaces.istioSystem, adopt, {
+      parent: this,
+    });
+    const gatewayRelease = adopt.releases[charts.istioGateway.releaseName];
+    this.gateway = ingressGateway(args.namespaces.gateway.name, gatewayRelease?.name);
+    this.gatewayNamespace = ownNamespace(`${name}-gateway-namespace`, args.namespaces.gateway, adopt, {
+      parent: this,
+    });
 
     const values = istioValues(args.istio, this.gateway);
     const release = (part: IstioChart, namespace: string, after: pulumi.Resource[]) =>
       chartRelease(
         `${name}-${part}`,
-        { chart: CHARTS[part], repository: args.repository, version: args.version, namespace, values: values[part] },
+        {
+          chart: CHARTS[part],
+          repository: args.repository,
+          version: args.version,
+          namespace,
+          values: values[part],
+          adopt: adopt.releases[CHARTS[part].releaseName],
+        },
         { parent: this, dependsOn: [args.cilium, ...after] },
       );
     this.crds = release("base", charts.istioBase.namespace, [systemNamespace]);
@@ -81,13 +97,19 @@ export class IstioAmbient extends pulumi.ComponentResource {
     if (args.istio.gateway.replicas > 1) {
       // Not the chart's name (`istio-ingress`): a stack that had the chart's budget gets this one beside it while
       // the release's upgrade removes that, instead of a create that meets it (AlreadyExists).
+      const budget = adoptable(
+        adopt,
+        {
+          kind: "PodDisruptionBudget",
+          metadata: { name: `${this.gateway.service}-pdb`, namespace: this.gateway.namespace },
+        },
+        // Named as a plain string for adoption; the budget still waits for its Namespace.
+        { parent: this, dependsOn: [this.gatewayNamespace] },
+      );
       new k8s.policy.v1.PodDisruptionBudget(
         `${name}-gateway-pdb`,
-        {
-          metadata: { name: `${this.gateway.service}-pdb`, namespace: this.gatewayNamespace.metadata.name },
-          spec: keepOneUpSpec(this.gateway.selector),
-        },
-        { parent: this },
+        { metadata: budget.object.metadata, spec: keepOneUpSpec(this.gateway.selector) },
+        budget.opts,
       );
     }
 

@@ -16,7 +16,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { IstioSettings } from "../config/schema";
-import { typedCustomResource } from "../lib/custom-resource";
+import type { Adoption } from "../model/adoption";
+import { ownCustomResource } from "./component";
 import type { WorkloadIdentity } from "../model/identity";
 import type { IngressGateway } from "../model/ingress-gateway";
 import { AMBIENT_LABEL } from "../model/mesh";
@@ -40,6 +41,8 @@ export interface MeshPoliciesArgs {
   cloudflared: { identity: WorkloadIdentity; namespace: pulumi.Output<string> };
   /** The Cilium release: its operator registers the cluster-wide policy CRD. */
   cilium: pulumi.Resource;
+  /** What config takes over instead of creating: policies an old setup left under the stack's names. */
+  adopt: Pick<Adoption, "objects">;
 }
 
 export class MeshPolicies extends pulumi.ComponentResource {
@@ -76,14 +79,14 @@ export class MeshPolicies extends pulumi.ComponentResource {
     };
     for (const { key, object } of meshPolicyObjects(inputs)) {
       const inGatewayNamespace = object.metadata.namespace === mesh.gateway.namespace;
-      typedCustomResource(`${name}-${key}`, object, {
+      ownCustomResource(`${name}-${key}`, object, args.adopt, {
         parent: this,
         dependsOn: inGatewayNamespace ? [mesh.crds, mesh.gatewayNamespace] : [mesh.crds],
       });
     }
     // Whatever Istio's default deny: the probes need it under any Cilium default deny (the user's own policies
     // included), and it only ever adds.
-    typedCustomResource(`${name}-ambient-probes`, ambientProbePolicy("allow-ambient-probes"), {
+    ownCustomResource(`${name}-ambient-probes`, ambientProbePolicy("allow-ambient-probes"), args.adopt, {
       parent: this,
       dependsOn: [args.cilium],
     });

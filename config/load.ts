@@ -7,6 +7,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { defaultVersions } from "../versions";
+import { adoptionChecks, resolveAdoption } from "./adoption";
 import { crossChecks } from "./checks";
 import { ConfigError, didYouMean, type ConfigIssue } from "./issues";
 import { ownNamespaces } from "./namespaces";
@@ -144,7 +145,12 @@ export function parseConfig(raw: Record<string, unknown>, stack: string, extra: 
     meshNamespaces: config.istio.meshNamespaces,
     accessPolicies: Object.keys(config.access.policies),
   });
-  const issues = [...extra, ...normalised.issues, ...crossChecks(config, normalised.routes)];
+  const issues = [
+    ...extra,
+    ...normalised.issues,
+    ...crossChecks(config, normalised.routes),
+    ...adoptionChecks(config, normalised.routes),
+  ];
   if (issues.length > 0) throw new ConfigError(issues);
 
   const api = DISTRIBUTION_API[config.distribution];
@@ -161,6 +167,7 @@ export function parseConfig(raw: Record<string, unknown>, stack: string, extra: 
     routes: normalised.routes,
     externalDns: { ...config.externalDns, txtOwnerId: config.externalDns.txtOwnerId ?? `${PROJECT}-${stack}` },
     namespaces: ownNamespaces(config),
+    adopt: resolveAdoption(config.adopt),
   };
 }
 

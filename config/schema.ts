@@ -8,6 +8,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import type { LbPoolBlock } from "../crds/cilium-io";
 import { cidrRange, isIpAddress, startStopRange } from "../lib/net";
+import type { Adoption } from "../model/adoption";
 import type { RecordOwner } from "../model/dns-ownership";
 import type { OwnNamespaces } from "../model/namespaces";
 import type { Route } from "../model/routes";
@@ -549,6 +550,62 @@ const accessSchema = z
     "Cloudflare Access (Zero Trust) in front of the routes that name a policy; the gateway checks its token too.",
   );
 
+const UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";
+const HEX32 = "[0-9a-f]{32}";
+/** A value of `adopt`: the id Pulumi's `import` option takes, in the form the resource's provider documents. */
+const importId = (pattern: string, form: string) =>
+  z.string().regex(new RegExp(`^${pattern}$`), `must be ${form}, the id \`pulumi import\` takes`);
+
+const adoptSchema = z
+  .strictObject({
+    releases: z
+      .record(z.string(), importId("[a-z0-9-]+/[a-z0-9][a-z0-9.-]*", "<namespace>/<release>"))
+      .default({})
+      .describe(
+        "Existing Helm releases to upgrade in place, by the stack's release name (as `npm run plan` lists them): `<namespace>/<release>` as `helm list -A` shows it. The stack keeps that name.",
+      ),
+    namespaces: z
+      .array(k8sName)
+      .default([])
+      .describe(
+        "Namespaces the stack creates that exist already (istio-system, cloudflared, …): taken over as they are.",
+      ),
+    objects: z
+      .array(
+        z
+          .string()
+          .regex(
+            /^[A-Z][A-Za-z0-9]* ([a-z0-9][a-z0-9-]*\/)?[a-z0-9][a-z0-9.-]*$/,
+            "must be `<Kind> <namespace>/<name>` (or `<Kind> <name>` when cluster-scoped), such as `Secret cloudflared/tunnel-token`",
+          ),
+      )
+      .default([])
+      .describe(
+        "Other objects the stack creates that exist already, as `<Kind> <namespace>/<name>`: taken over, the stack's fields forced over other field managers'.",
+      ),
+    tunnel: importId(`${HEX32}/${UUID}`, "<account id>/<tunnel id>")
+      .optional()
+      .describe("The existing tunnel (and its remote configuration) to take over: `<account id>/<tunnel id>`."),
+    dnsRecords: z
+      .record(z.string(), importId(`${HEX32}/${HEX32}`, "<zone id>/<record id>"))
+      .default({})
+      .describe("Existing DNS records on routed hostnames, by hostname: `<zone id>/<record id>`."),
+    accessApplications: z
+      .record(z.string(), importId(`accounts/${HEX32}/${UUID}`, "accounts/<account id>/<application id>"))
+      .default({})
+      .describe("Existing Access applications of protected routes, by hostname: `accounts/<account id>/<app id>`."),
+    accessPolicies: z
+      .record(z.string(), importId(`${HEX32}/${UUID}`, "<account id>/<policy id>"))
+      .default({})
+      .describe(
+        "Existing reusable Access policies, by the name the stack gives them (`<policy>`, `<policy> (service tokens)`): `<account id>/<policy id>`.",
+      ),
+  })
+  .prefault({})
+  .describe(
+    "Take over a running cluster and account (an old Flux setup) instead of creating what exists: `npm run adopt` prints this (docs/migration.md).",
+  );
+
 /** Every plain (non-secret) key, as the stack file holds it. */
 export const configSchema = z.strictObject({
   kubeContext: z
@@ -580,6 +637,7 @@ export const configSchema = z.strictObject({
   tunnel: tunnelSchema,
   externalDns: externalDnsSchema,
   access: accessSchema,
+  adopt: adoptSchema,
 });
 
 /** Secret keys: read only as secrets, never as plain values. */
@@ -619,9 +677,13 @@ export type ChartRepositories = ParsedConfig["charts"];
 export type RouteEntry = ParsedConfig["routes"][number];
 export type AccessSettings = ParsedConfig["access"];
 export type AccessPolicySettings = AccessSettings["policies"][string];
+export type AdoptEntries = ParsedConfig["adopt"];
 
 /** The stack's validated plain config: every key checked, the routes normalised, every default applied. */
-export interface HomeclusterConfig extends Omit<ParsedConfig, "routes" | "versions" | "cilium" | "externalDns"> {
+export interface HomeclusterConfig extends Omit<
+  ParsedConfig,
+  "routes" | "versions" | "cilium" | "externalDns" | "adopt"
+> {
   /** The project and stack this config belongs to (named in the tunnel's DNS record comments). */
   owner: RecordOwner;
   versions: Versions;
@@ -630,6 +692,8 @@ export interface HomeclusterConfig extends Omit<ParsedConfig, "routes" | "versio
   externalDns: ExternalDnsSettings;
   /** The namespaces the stack creates (config/namespaces.ts). */
   namespaces: OwnNamespaces;
+  /** What the stack takes over instead of creating (config/adoption.ts). */
+  adopt: Adoption;
 }
 
 /** The stack's secrets, read only as secrets. */

@@ -21,6 +21,12 @@ interface ChartReleaseArgs {
   version: string;
   namespace: string;
   values: pulumi.Input<HelmValues>;
+  /**
+   * An existing release to take over (`homecluster:adopt.releases`): imported as `<namespace>/<name>`, it keeps its
+   * name, since the provider replaces a Release whose name or namespace changes (its Diff forces new on both), and a
+   * replacement uninstalls. Its chart, version and values then update in place: a `helm upgrade`.
+   */
+  adopt?: { namespace: string; name: string };
 }
 
 /**
@@ -43,14 +49,16 @@ export function chartRelease(
   return new k8s.helm.v3.Release(
     name,
     {
-      name: args.chart.releaseName,
+      name: args.adopt?.name ?? args.chart.releaseName,
       ...chartSource(args.chart.chart, args.repository),
       version: args.version,
       namespace: args.namespace,
       values: args.values,
       ...RELEASE_DEFAULTS,
     },
-    opts,
+    // An imported release has no repositoryOpts (pulumi-kubernetes #2136): the adopting update writes them, so the
+    // next preview is clean. They are not ignored: the upgrade needs the repository to fetch the pinned chart.
+    args.adopt ? { ...opts, import: `${args.adopt.namespace}/${args.adopt.name}` } : opts,
   );
 }
 

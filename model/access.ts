@@ -26,3 +26,23 @@ export function accessTeam(teamDomain: string): AccessTeam {
   const issuer = `https://${teamDomain}`;
   return { teamName: teamDomain.split(".")[0]!, issuer, jwksUri: `${issuer}/cdn-cgi/access/certs` };
 }
+
+/** The lists of a named Access policy in config, as far as naming its Cloudflare policies goes. */
+interface PolicyLists {
+  emails: readonly string[];
+  emailDomains: readonly string[];
+  groups: readonly string[];
+  serviceTokens: readonly string[];
+}
+
+/**
+ * The Cloudflare policies a named config policy becomes, by part: people (emails, domains, groups) under the
+ * policy's own name, service tokens under `<name> (service tokens)`, each only when its lists are not empty.
+ */
+export function accessPolicyNames(name: string, policy: PolicyLists): { people?: string; serviceTokens?: string } {
+  const people = policy.emails.length + policy.emailDomains.length + policy.groups.length > 0;
+  return {
+    ...(people ? { people: name } : {}),
+    ...(policy.serviceTokens.length > 0 ? { serviceTokens: `${name} (service tokens)` } : {}),
+  };
+}

@@ -18,8 +18,8 @@ export interface IngressGateway extends WorkloadIdentity {
   selector: Record<string, string>;
 }
 
-export function ingressGateway(namespace: string): IngressGateway {
-  const release = charts.istioGateway.releaseName;
+/** The gateway of the chart's release `release` (an adopted release keeps its own name) in `namespace`. */
+export function ingressGateway(namespace: string, release: string = charts.istioGateway.releaseName): IngressGateway {
   return {
     namespace,
     service: release,

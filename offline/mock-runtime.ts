@@ -53,6 +53,10 @@ export interface RecordedResource {
   deleteBeforeReplace: boolean;
   /** Read from the provider (`Resource.get`), not created: `id` names what is read. */
   read?: { id: string };
+  /** The `import` option: the id of an existing resource the engine takes over instead of creating one. */
+  importId?: string;
+  /** The `ignoreChanges` option: input paths whose changes the engine does not apply. */
+  ignoreChanges: string[];
   /** URNs this resource depends on (explicit `dependsOn` and the resources its input Outputs came from). */
   dependencies: string[];
   /** Inputs as sent, secrets still wrapped: use `unwrap` to read values and `isSecretAt` to check them. */
@@ -86,10 +90,15 @@ function marked(value: unknown): unknown {
 }
 
 /** Mock state a provider would compute for the resources whose outputs the program reads. */
-function mockState(args: pulumi.runtime.MockResourceArgs, computedUnknown: boolean): Record<string, unknown> {
+function mockState(
+  args: pulumi.runtime.MockResourceArgs,
+  computedUnknown: boolean,
+  imported = false,
+): Record<string, unknown> {
   const { type, name, inputs } = args;
-  // A read (`Namespace.get`): the object exists, under the name it was asked for.
-  if (args.id !== undefined && args.id !== "" && type.startsWith("kubernetes:")) {
+  // A read (`Namespace.get`): the object exists, under the name it was asked for. An import (whose id the mocks
+  // receive the same way) is answered as a create: the engine updates it to the inputs.
+  if (!imported && args.id !== undefined && args.id !== "" && type.startsWith("kubernetes:")) {
     return { metadata: { name: args.id } };
   }
   // Left out, a value the provider computes stays unknown.
@@ -186,6 +195,8 @@ interface ResourceRequest {
   getCustom(): boolean;
   getProtect?(): boolean;
   getDeletebeforereplace?(): boolean;
+  getImportid?(): string;
+  getIgnorechangesList?(): string[];
   getId(): string;
 }
 
@@ -217,12 +228,14 @@ export async function runUnderMocks(options: MockRunOptions): Promise<MockRun> {
   monitor.__homeclusterOriginal = register;
 
   const duplicates: string[] = [];
+  /** `<type>::<name>` of each resource registered with `import`, which the mocks answer as a create. */
+  const imported = new Set<string>();
   /** Records one registration or read; a second resource of one URN fails the run, as the engine refuses it. */
   const record = (
     monitorThis: MonitorThis,
     request: ResourceRequest,
     properties: Parameters<typeof pulumi.runtime.deserializeProperties>[0],
-    how: Pick<RecordedResource, "custom" | "protect" | "deleteBeforeReplace" | "read">,
+    how: Pick<RecordedResource, "custom" | "protect" | "deleteBeforeReplace" | "read" | "importId" | "ignoreChanges">,
   ) => {
     const parent = request.getParent();
     const type = request.getType();
@@ -243,10 +256,14 @@ export async function runUnderMocks(options: MockRunOptions): Promise<MockRun> {
     });
   };
   monitor.registerResource = async function (this: MonitorThis, request: ResourceRequest, callback: unknown) {
+    const importId = request.getImportid?.() || undefined;
+    if (importId) imported.add(`${request.getType()}::${request.getName()}`);
     record(this, request, request.getObject(), {
       custom: request.getCustom(),
       protect: Boolean(request.getProtect?.()),
       deleteBeforeReplace: Boolean(request.getDeletebeforereplace?.()),
+      ...(importId ? { importId } : {}),
+      ignoreChanges: request.getIgnorechangesList?.() ?? [],
     });
     return register.call(this, request, callback);
   };
@@ -258,6 +275,7 @@ export async function runUnderMocks(options: MockRunOptions): Promise<MockRun> {
       protect: false,
       deleteBeforeReplace: false,
       read: { id: request.getId() },
+      ignoreChanges: [],
     });
     return read.call(this, request, callback);
   };
@@ -267,7 +285,7 @@ export async function runUnderMocks(options: MockRunOptions): Promise<MockRun> {
       newResource: (args) => {
         if (args.type !== "pulumi:pulumi:StackReference") {
           const id = args.id || (preview ? undefined : `${args.name}-id`);
-          return { id, state: mockState(args, preview) };
+          return { id, state: mockState(args, preview, imported.has(`${args.type}::${args.name}`)) };
         }
         const outputs = options.stackReferences?.[args.name];
         if (!outputs) throw new Error(`no outputs mocked for the stack reference ${args.name}`);

@@ -359,7 +359,7 @@ describe("the Access component's provider", () => {
   beforeAll(() => setBareMocks("homecluster"));
   const args = () => {
     const config = parsedConfig();
-    return { access: config.access, accountId: ACCOUNT, routes: config.routes, protect: true };
+    return { access: config.access, accountId: ACCOUNT, routes: config.routes, protect: true, adopt: config.adopt };
   };
 
   it("refuses to run without an explicit Cloudflare provider (a Kubernetes one is no substitute)", () => {

@@ -392,6 +392,7 @@ describe("the Tunnel component's providers and owner, under bare mocks of anothe
       version: config.versions.cloudflared,
       owner: { project: "homecluster", stack: "prod" },
       cilium: new pulumi.ComponentResource("test:index:Cilium", "cilium"),
+      adopt: config.adopt,
     };
   };
 

@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { externalDnsTokenPolicy, permissionGroupIds } from "../builders/external-dns-token";
 import { externalDnsValues, type ExternalDnsValuesArgs } from "../builders/external-dns-values";
 import { ExternalDns } from "../components/external-dns";
+import { NO_ADOPTION } from "../model/adoption";
 import { EXTERNAL_DNS_LABEL_FILTER, tunnelRouteLabels } from "../model/dns-ownership";
 import { parsedConfig } from "./support/fixtures";
 import { isSecretAt, plainOccurrences, runProgramError, sharedRun, TEST_API_TOKEN, TYPES } from "./support/harness";
@@ -272,6 +273,7 @@ describe("the ExternalDns component's providers", () => {
     repository: defaultChartRepositories.externalDns,
     cilium,
     istioCrds: cilium,
+    adopt: NO_ADOPTION,
   });
   beforeAll(async () => {
     await setBareMocks("homecluster");

@@ -54,6 +54,23 @@ export interface CreatedObject {
   namespace: string | undefined;
   /** Its Pulumi type, name and URN, and its parent's URN: what `pulumi import` needs to adopt it. */
   pulumi: { type: string; name: string; urn: string; parent: string | undefined };
+  /** `homecluster:adopt` names it: the stack imports it rather than creating it. */
+  adopted: boolean;
+}
+
+/** A Helm release the stack installs. */
+export interface StackRelease {
+  /** The name `helm list` shows: the stack's own, or the adopted release's. */
+  release: string;
+  namespace: string;
+  chart: string;
+  version: string;
+  /** The stack's own name for it: its key in `homecluster:adopt.releases`. */
+  key: string;
+  /** The values the stack sets. */
+  values: Record<string, unknown>;
+  /** `homecluster:adopt` names it: the stack upgrades it rather than installing it. */
+  adopted: boolean;
 }
 
 /** The tunnel configuration as the Cloudflare API holds it (the provider's `noTlsVerify` is the API's `noTLSVerify`). */
@@ -97,7 +114,7 @@ export interface StackFacts {
     /** Namespaces the stack writes into, labels or reads without creating them, and what needs each. */
     namespaces: { name: string; neededBy: string[] }[];
     /** The Helm releases the stack installs. */
-    releases: { release: string; namespace: string; chart: string; version: string }[];
+    releases: StackRelease[];
     /** The Kubernetes objects the stack creates itself (not its Helm releases'). */
     objects: CreatedObject[];
   };
@@ -150,5 +167,11 @@ export interface StackFacts {
     mintsToken: boolean;
     /** `homecluster:access.teamDomain`, when config names the team rather than looking it up. */
     teamDomain: string | undefined;
+    /** The hostname of each Access application the stack makes. */
+    accessApplications: string[];
+    /** The name of each Access policy the stack makes. */
+    accessPolicies: string[];
+    /** What config adopts on the Cloudflare side (`homecluster:adopt`). */
+    adopted: { tunnel?: string; dnsRecords: Record<string, string> };
   };
 }

@@ -20,7 +20,7 @@ import { PulumiCliError } from "../../offline/config-gate";
 import type { MockRun } from "../../offline/mock-runtime";
 import { runStackOffline, type OfflineStack } from "../../offline/stack-run";
 import { StackFileError } from "../../offline/stack-files";
-import { chartOf, supportedKubernetes } from "../../versions";
+import { chartOf, charts, supportedKubernetes } from "../../versions";
 import {
   COMPUTED,
   type CreatedObject,
@@ -198,7 +198,10 @@ function stackFacts(offline: OfflineStack, { kubeconfigEncrypted }: { kubeconfig
   const releases = releasesOf(run);
   const ciliumValues = releases.find((r) => r.chart === "cilium")?.values ?? {};
   const gatewayRelease = releases.find((r) => r.chart === "gateway");
-  const gateway = ingressGateway(config.namespaces.gateway.name);
+  const gateway = ingressGateway(
+    config.namespaces.gateway.name,
+    config.adopt.releases[charts.istioGateway.releaseName]?.name,
+  );
   const pool = config.cilium.lbPool.map(blockRange);
   const ofKind = (kind: string) => objects.filter((o) => o.kind === kind && o.mode === "create");
   const [ambientKey, ambientValue] = Object.entries(AMBIENT_LABEL)[0]!;
@@ -216,6 +219,7 @@ function stackFacts(offline: OfflineStack, { kubeconfigEncrypted }: { kubeconfig
       name: o.name,
       namespace: o.namespace,
       pulumi: { type: o.resource.type, name: o.resource.name, urn: o.resource.urn, parent: o.resource.parent },
+      adopted: o.resource.importId !== undefined,
     }));
   const supportOf: KubernetesSupport[] = [
     support("cilium", config.versions.cilium, supportedKubernetes.cilium),
@@ -244,8 +248,11 @@ function stackFacts(offline: OfflineStack, { kubeconfigEncrypted }: { kubeconfig
       releases: releases.map((r) => ({
         release: r.release,
         namespace: r.namespace,
-        chart: r.chart,
+        chart: chartOf(r.chart)?.chart ?? r.chart,
         version: r.version,
+        key: chartOf(r.chart)?.releaseName ?? r.release,
+        values: r.values,
+        adopted: r.resource.importId !== undefined,
       })),
       objects: created,
     },
@@ -302,6 +309,16 @@ function stackFacts(offline: OfflineStack, { kubeconfigEncrypted }: { kubeconfig
       access: run.resources.some((r) => r.type.endsWith(":ZeroTrustAccessApplication")),
       mintsToken: run.resources.some((r) => r.type.endsWith(":ApiToken")),
       teamDomain: config.access.teamDomain,
+      accessApplications: run.resources
+        .filter((r) => r.type.endsWith(":ZeroTrustAccessApplication"))
+        .map((r) => String(r.inputs.domain)),
+      accessPolicies: run.resources
+        .filter((r) => r.type.endsWith(":ZeroTrustAccessPolicy"))
+        .map((r) => String(r.inputs.name)),
+      adopted: {
+        ...(config.adopt.tunnel ? { tunnel: config.adopt.tunnel } : {}),
+        dnsRecords: config.adopt.dnsRecords,
+      },
     },
   };
 }

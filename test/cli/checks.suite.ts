@@ -154,8 +154,8 @@ describe("Kubernetes checks", () => {
   });
 
   it("releasesResult: none, one in the way, one stuck mid-upgrade, one of another chart", () => {
-    const finding = (secrets: ReturnType<typeof helmSecret>[]) => [
-      { release: "cilium", namespace: "kube-system", chart: "cilium", secrets },
+    const finding = (secrets: ReturnType<typeof helmSecret>[], adopted = false) => [
+      { release: "cilium", namespace: "kube-system", chart: "cilium", secrets, adopted },
     ];
     expect(releasesResult(finding([]))).toEqual(ok("none of cilium is installed yet"));
     expect(releasesResult(finding([helmSecret("kube-system", "cilium", "cilium", "1.16.5")]))).toMatchObject({
@@ -167,6 +167,14 @@ describe("Kubernetes checks", () => {
     ).toBe("fail");
     expect(releasesResult(finding([helmSecret("kube-system", "cilium", "calico", "3.29.0")])).message).toBe(
       "kube-system/cilium (chart calico 3.29.0, revision 1, deployed) takes a release name of this stack with another chart",
+    );
+    // Adopted: it must exist, and is then upgraded in place.
+    expect(releasesResult(finding([], true))).toMatchObject({
+      status: "fail",
+      message: "homecluster:adopt names kube-system/cilium, which is not installed: the import fails",
+    });
+    expect(releasesResult(finding([helmSecret("kube-system", "cilium", "cilium", "1.16.5")], true))).toEqual(
+      ok("kube-system/cilium (chart cilium 1.16.5, revision 1, deployed): adopted, upgraded in place"),
     );
     // Helm stores uncompressed JSON too; unreadable data leaves the chart unknown.
     const plain = Buffer.from(Buffer.from(JSON.stringify({ chart: { metadata: { name: "x" } } })).toString("base64"));
@@ -391,7 +399,7 @@ describe("what a real cluster does to a first up", () => {
       status: "fail",
       message:
         "Namespace istio-system, Secret cloudflared/cloudflared-token exist already, not made by Pulumi: the first pulumi up stops at them (AlreadyExists), half-way",
-      fix: "delete them (an old install's; docs/migration.md), or adopt them on this up: PULUMI_K8S_UPSERT_EXISTING_OBJECTS=true pulumi up",
+      fix: "adopt them (npm run adopt prints homecluster:adopt; docs/migration.md), or delete them (an old install's)",
     });
     const own = structuredClone(found);
     own[at("Deployment", "cloudflared")] = { metadata: { managedFields: [{ manager: "pulumi-kubernetes-6f1c2d" }] } };

@@ -5,3 +5,4 @@
 import "./stack.suite";
 import "./checks.suite";
 import "./commands.suite";
+import "./adopt.suite";

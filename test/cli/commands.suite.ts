@@ -162,7 +162,7 @@ describe("preflight", () => {
       status: "warn",
       message: "kube-system/cilium (chart cilium 1.16.5, revision 1, deployed) exists",
     });
-    expect(result.check("kube-releases").fix).toContain("uninstall it (helm -n <namespace> uninstall <release>)");
+    expect(result.check("kube-releases").fix).toContain("adopt it (npm run adopt prints homecluster:adopt");
     expect(result.check("kube-proxy")).toMatchObject({
       status: "fail",
       message: "kube-proxy runs (DaemonSet kube-system/kube-proxy) while Cilium replaces it",

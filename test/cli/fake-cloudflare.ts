@@ -30,6 +30,9 @@ export interface AccountState {
    * report Cloudflare does (`access.api.error.not_enabled`; its HTTP status is not documented).
    */
   organization: Record<string, any> | null;
+  /** GET /accounts/{id}/access/apps and .../access/policies: the account's Access applications and policies. */
+  accessApps?: Record<string, any>[];
+  accessPolicies?: Record<string, any>[];
   /** Quote the rejected bearer token in the 401's message: what the CLI prints must never hold it. */
   echoRejectedToken?: boolean;
 }
@@ -119,6 +122,8 @@ function answer(state: AccountState, url: URL): readonly [number, unknown] {
         ? [200, envelope(state.organization)]
         : failure(400, 9999, "access.api.error.not_enabled");
     }
+    if (resource === "access" && tunnelId === "apps") return [200, page(state.accessApps ?? [], query)];
+    if (resource === "access" && tunnelId === "policies") return [200, page(state.accessPolicies ?? [], query)];
     if (resource === "cfd_tunnel" && tunnelId === undefined) {
       const name = query.get("name");
       const live = query.get("is_deleted") === "false";

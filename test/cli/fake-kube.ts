@@ -140,6 +140,7 @@ function route(state: ClusterState, url: URL, response: http.ServerResponse): vo
   };
   if (url.pathname === "/api/v1/nodes") return list("Node", "v1", state.nodes);
   if (url.pathname === "/api/v1/namespaces") return list("Namespace", "v1", state.namespaces);
+  if (url.pathname === "/api/v1/secrets") return list("Secret", "v1", state.secrets);
   if (parts[0] === "api" && parts[2] === "namespaces" && parts.length === 4) {
     return one(state.namespaces, "namespaces", parts[3]!);
   }

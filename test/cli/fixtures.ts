@@ -187,11 +187,19 @@ function workload(namespace: string, name: string, labels: Record<string, string
 }
 
 /** A Helm 3 release Secret: `data.release` is base64(base64(gzip(release JSON))), as the API returns it. */
-export function helmSecret(namespace: string, release: string, chart: string, version: string, status = "deployed") {
+export function helmSecret(
+  namespace: string,
+  release: string,
+  chart: string,
+  version: string,
+  status = "deployed",
+  config: Record<string, unknown> = {},
+) {
   const json = JSON.stringify({
     name: release,
     namespace,
     version: 1,
+    config,
     info: { status, first_deployed: READY_SINCE, last_deployed: READY_SINCE, description: "Install complete" },
     chart: { metadata: { name: chart, version, appVersion: version } },
   });

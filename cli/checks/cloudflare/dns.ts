@@ -11,6 +11,7 @@ import { CLOUDFLARE_TOKEN, CLOUDFLARE_ZONE } from "./account";
 
 /** A DNS record as the API returns it. */
 export interface DnsRecordInfo {
+  id?: string;
   name?: string;
   type?: string;
   content?: string;
@@ -36,9 +37,15 @@ export const routedRecords = (context: CheckContext): Promise<RoutedRecords> =>
 
 const describeRecord = (record: DnsRecordInfo) => `${record.name} ${record.type} ${record.content}`;
 
-export function collisionsResult(records: RoutedRecords, tunnel: StackFacts["tunnel"]): Result {
+export function collisionsResult(
+  records: RoutedRecords,
+  tunnel: StackFacts["tunnel"],
+  adopted: StackFacts["cloudflare"]["adopted"]["dnsRecords"] = {},
+): Result {
   const all = [...records.values()].flat();
-  const foreign = all.filter((record) => record.comment !== tunnel.recordComment);
+  // A record homecluster:adopt takes over is the stack's from the adopting up on.
+  const taken = new Set(Object.values(adopted).map((id) => id.split("/")[1]));
+  const foreign = all.filter((record) => record.comment !== tunnel.recordComment && !taken.has(record.id ?? ""));
   const own = all.length - foreign.length;
   if (foreign.length > 0) {
     return fail(
@@ -57,7 +64,8 @@ export const collisionsCheck: Check<CheckContext> = {
   name: "DNS records",
   // The records are read in the zone: a wrong zone is one failure (the zone's), not three.
   needs: [CLOUDFLARE_TOKEN, CLOUDFLARE_ZONE],
-  run: async (context) => collisionsResult(await routedRecords(context), context.facts.tunnel),
+  run: async (context) =>
+    collisionsResult(await routedRecords(context), context.facts.tunnel, context.facts.cloudflare.adopted.dnsRecords),
 };
 
 export function cnamesResult(records: RoutedRecords, tunnelId: string, tunnel: StackFacts["tunnel"]): Result {

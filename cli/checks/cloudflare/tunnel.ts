@@ -48,6 +48,9 @@ export function existingTunnelResult(
   const { name } = facts.tunnel;
   const tunnel = tunnels[0];
   if (!tunnel?.id) return ok(`no tunnel named '${name}' yet`);
+  if (facts.cloudflare.adopted.tunnel === `${facts.cloudflare.accountId}/${tunnel.id}`) {
+    return ok(`'${name}' (${tunnel.id}) exists, and homecluster:adopt.tunnel takes it over`);
+  }
   const target = facts.tunnel.cnameTarget(tunnel.id);
   const ours = [...records.values()]
     .flat()

@@ -25,15 +25,31 @@ export function createdObjectsResult(
   objects: readonly CreatedObject[],
   found: readonly (ManagedObject | undefined)[],
 ): Result {
-  const existing = objects.map((object, i) => ({ object, live: found[i] })).filter((e) => e.live !== undefined);
-  if (existing.length === 0) return ok(`none of the ${count(objects.length, "object")} the stack creates exists yet`);
+  const missing = objects.filter((object, i) => object.adopted && found[i] === undefined);
+  if (missing.length > 0) {
+    return fail(
+      `homecluster:adopt names ${missing.map(describe).join(", ")}, which does not exist: the import fails`,
+      "drop the entry (the stack creates it), or correct it: npm run adopt prints homecluster:adopt",
+    );
+  }
+  const existing = objects
+    .map((object, i) => ({ object, live: found[i] }))
+    .filter((e) => e.live !== undefined && !e.object.adopted);
+  const adopted = objects.filter((o) => o.adopted).length;
+  if (existing.length === 0) {
+    return ok(
+      adopted === 0
+        ? `none of the ${count(objects.length, "object")} the stack creates exists yet`
+        : `the ${count(adopted, "adopted object")} exist; none of the other ${count(objects.length - adopted, "object")} does yet`,
+    );
+  }
   const pulumis = (e: (typeof existing)[number]) =>
     e.live?.metadata?.managedFields?.some((f) => PULUMI_MANAGER.test(f.manager ?? "")) ?? false;
   const foreign = existing.filter((e) => !pulumis(e));
   if (foreign.length > 0) {
     return fail(
       `${foreign.map((e) => describe(e.object)).join(", ")} exist${foreign.length === 1 ? "s" : ""} already, not made by Pulumi: the first pulumi up stops at ${foreign.length === 1 ? "it" : "them"} (AlreadyExists), half-way`,
-      "delete them (an old install's; docs/migration.md), or adopt them on this up: PULUMI_K8S_UPSERT_EXISTING_OBJECTS=true pulumi up",
+      "adopt them (npm run adopt prints homecluster:adopt; docs/migration.md), or delete them (an old install's)",
     );
   }
   return warn(
