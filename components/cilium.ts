@@ -11,12 +11,15 @@ import * as pulumi from "@pulumi/pulumi";
 import { ciliumValues, type CiliumValuesArgs } from "../builders/cilium-values";
 import { l2AnnouncementPolicy, lbIpPool } from "../builders/lb-ipam";
 import type { LbPoolBlock } from "../crds/cilium-io";
+import type { HelmSettings } from "../config/schema";
 import { chartRelease } from "../lib/helm";
 import type { Adoption } from "../model/adoption";
 import { charts } from "../versions";
 import { ownCustomResource } from "./component";
 
 export interface CiliumArgs extends CiliumValuesArgs {
+  /** How releases are installed (`homecluster:helm`: each may take `timeout` seconds, default 600, to be ready). */
+  helm: HelmSettings;
   /** The chart version (`versions.cilium`). */
   version: string;
   /** Where the chart comes from (`charts.cilium`; default Cilium's Helm repository). */
@@ -36,6 +39,7 @@ export class Cilium extends pulumi.ComponentResource {
     this.release = chartRelease(
       `${name}-release`,
       {
+        timeout: args.helm.timeout,
         chart: charts.cilium,
         repository: args.repository,
         version: args.version,

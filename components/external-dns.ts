@@ -22,7 +22,7 @@ import {
   ZONE_SCOPE,
 } from "../builders/external-dns-token";
 import { externalDnsValues, ISTIO_SOURCES, TOKEN_SECRET } from "../builders/external-dns-values";
-import type { ExternalDnsSettings } from "../config/schema";
+import type { ExternalDnsSettings, HelmSettings } from "../config/schema";
 import type { HomeclusterOutputs } from "../contract";
 import { adoptable, ownNamespace, requireProviders } from "./component";
 import { chartRelease } from "../lib/helm";
@@ -33,6 +33,8 @@ import type { OwnNamespace } from "../model/namespaces";
 import { charts } from "../versions";
 
 export interface ExternalDnsArgs {
+  /** How releases are installed (`homecluster:helm`: each may take `timeout` seconds, default 600, to be ready). */
+  helm: HelmSettings;
   /** `homecluster:externalDns`, with the owner id resolved. */
   externalDns: ExternalDnsSettings;
   /** external-dns' namespace, which this component creates. */
@@ -84,6 +86,7 @@ export class ExternalDns extends pulumi.ComponentResource {
     chartRelease(
       `${name}-release`,
       {
+        timeout: args.helm.timeout,
         chart: charts.externalDns,
         repository: args.repository,
         version: args.version,

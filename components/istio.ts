@@ -20,7 +20,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { keepOneUpSpec } from "../builders/disruption-budget";
 import { istioValues, type IstioChart } from "../builders/istio-values";
-import type { IstioSettings } from "../config/schema";
+import type { HelmSettings, IstioSettings } from "../config/schema";
 import { adoptable, ownNamespace } from "./component";
 import { chartRelease } from "../lib/helm";
 import { ingressGateway, type IngressGateway } from "../model/ingress-gateway";
@@ -37,6 +37,8 @@ const CHARTS: Record<IstioChart, Chart> = {
 };
 
 export interface IstioAmbientArgs {
+  /** How releases are installed (`homecluster:helm`: each may take `timeout` seconds, default 600, to be ready). */
+  helm: HelmSettings;
   /** `homecluster:istio`: the gateway's Service, and the per-chart escape hatch. */
   istio: IstioSettings;
   /** The namespaces this component creates: Istio's root namespace and the gateway's. */
@@ -78,6 +80,7 @@ export class IstioAmbient extends pulumi.ComponentResource {
       chartRelease(
         `${name}-${part}`,
         {
+          timeout: args.helm.timeout,
           chart: CHARTS[part],
           repository: args.repository,
           version: args.version,

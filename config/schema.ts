@@ -204,6 +204,21 @@ const chartsSchema = z
     "Where each chart family comes from: the upstream repositories, or a mirror, an OCI registry or an air-gapped cluster's own repository serving the same charts at the pinned versions.",
   );
 
+const helmSchema = z
+  .strictObject({
+    timeout: z
+      .number()
+      .int("must be a whole number of seconds")
+      .min(30, "must be 30-3600 seconds")
+      .max(3600, "must be 30-3600 seconds")
+      .default(600)
+      .describe(
+        "Seconds each Helm release may take to become ready; past it the up fails and the release rolls back (atomic). Raise it for slow nodes or image pulls.",
+      ),
+  })
+  .prefault({})
+  .describe("How the stack's Helm releases are installed and upgraded.");
+
 const meshPeer = z.strictObject({
   namespace: k8sName.describe("A mesh namespace (or cloudflared's, or the gateway's)."),
   serviceAccount: k8sName.optional().describe("Only this service account's identity; absent: the whole namespace."),
@@ -626,6 +641,7 @@ export const configSchema = z.strictObject({
   network: networkSchema,
   versions: versionsSchema,
   charts: chartsSchema,
+  helm: helmSchema,
   cilium: ciliumSchema,
   istio: istioSchema,
   routes: z
@@ -674,6 +690,7 @@ export type MeshAllow = IstioSettings["allow"][number];
 export type ExternalService = IstioSettings["serviceEntries"][number];
 export type TunnelSettings = ParsedConfig["tunnel"];
 export type ChartRepositories = ParsedConfig["charts"];
+export type HelmSettings = ParsedConfig["helm"];
 export type RouteEntry = ParsedConfig["routes"][number];
 export type AccessSettings = ParsedConfig["access"];
 export type AccessPolicySettings = AccessSettings["policies"][string];

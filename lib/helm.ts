@@ -21,6 +21,8 @@ interface ChartReleaseArgs {
   version: string;
   namespace: string;
   values: pulumi.Input<HelmValues>;
+  /** Seconds the release may take to become ready (`helm.timeout`). */
+  timeout: number;
   /**
    * An existing release to take over (`homecluster:adopt.releases`): imported as `<namespace>/<name>`, it keeps its
    * name, since the provider replaces a Release whose name or namespace changes (its Diff forces new on both), and a
@@ -30,15 +32,14 @@ interface ChartReleaseArgs {
 }
 
 /**
- * Release settings every chart shares: atomic upgrades, cleanup on failure, bounded history, and up to ten minutes
- * to become ready. Namespaces are never created by Helm: the stack creates the ones it needs explicitly.
+ * Release settings every chart shares: atomic upgrades, cleanup on failure, bounded history. Namespaces are never
+ * created by Helm: the stack creates the ones it needs explicitly.
  */
 const RELEASE_DEFAULTS = {
   createNamespace: false,
   atomic: true,
   cleanupOnFail: true,
   maxHistory: 5,
-  timeout: 600,
 } as const;
 
 export function chartRelease(
@@ -55,6 +56,7 @@ export function chartRelease(
       namespace: args.namespace,
       values: args.values,
       ...RELEASE_DEFAULTS,
+      timeout: args.timeout,
     },
     // An imported release has no repositoryOpts (pulumi-kubernetes #2136): the adopting update writes them, so the
     // next preview is clean. They are not ignored: the upgrade needs the repository to fetch the pinned chart.

@@ -168,6 +168,16 @@ describe("LB IPAM builders", () => {
   });
 });
 
+describe("the releases' readiness timeout (homecluster:helm.timeout)", () => {
+  const run = sharedRun({ config: { helm: { timeout: 120 } } });
+
+  it("gives every release of the stack the configured timeout", () => {
+    const releases = run().resources.filter((r) => r.type === TYPES.release);
+    expect(releases.map((r) => [r.name, r.inputs.timeout])).toEqual(releases.map((r) => [r.name, 120]));
+    expect(releases.length).toBe(7);
+  });
+});
+
 describe("charts from a mirror or an OCI registry (homecluster:charts)", () => {
   const run = sharedRun({
     config: { charts: { cilium: "oci://registry.home.arpa/charts/", istio: "http://127.0.0.1:8879/istio" } },

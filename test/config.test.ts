@@ -591,6 +591,11 @@ describe("bad config fails with one message naming the key", () => {
       /homecluster:access\.sessionDuration: must be a duration such as 24h or 2h45m/,
     ],
     [
+      "a Helm timeout too short for any release to become ready",
+      { helm: { timeout: 5 } },
+      /homecluster:helm\.timeout: must be 30-3600 seconds/,
+    ],
+    [
       "a chart repository that is not a URL Helm fetches from",
       { charts: { istio: "ftp://mirror.home.arpa/istio" } },
       /homecluster:charts\.istio: must be a chart repository URL \(https:\/\/…, http:\/\/…\) or an OCI registry path/,

@@ -271,6 +271,7 @@ describe("the ExternalDns component's providers", () => {
     namespace: parsedConfig().namespaces.externalDns,
     version: "1.21.1",
     repository: defaultChartRepositories.externalDns,
+    helm: { timeout: 600 },
     cilium,
     istioCrds: cilium,
     adopt: NO_ADOPTION,

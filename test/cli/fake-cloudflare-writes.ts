@@ -36,6 +36,11 @@ function byId<T extends Record<string, any>>(items: T[], id: string | undefined)
   return items.find((item) => item.id === id);
 }
 
+/** A tunnel as the API shows it: never its secret. */
+function withoutSecret(tunnel: Record<string, any>): Record<string, any> {
+  return Object.fromEntries(Object.entries(tunnel).filter(([key]) => key !== "secret"));
+}
+
 function remove<T extends Record<string, any>>(items: T[], id: string | undefined): T | undefined {
   const index = items.findIndex((item) => item.id === id);
   return index === -1 ? undefined : items.splice(index, 1)[0];
@@ -106,18 +111,17 @@ export function answerWrite(
     };
     state.tunnels.push(tunnel);
     state.connections[tunnel.id] = [];
-    const { secret: _secret, ...shown } = tunnel;
-    return ok(shown);
+    return ok(withoutSecret(tunnel));
   }
   if (resource === "cfd_tunnel" && itemId !== undefined) {
     const tunnel = state.tunnels.find((t) => t.id === itemId && t.deleted_at === null);
     if (!tunnel) return notFound("tunnel");
-    const { secret, ...shown } = tunnel;
+    const shown = withoutSecret(tunnel);
     if (sub === undefined && method === "GET") return ok(shown);
     if (sub === undefined && method === "PATCH") return ok(Object.assign(tunnel, { name: body.name ?? tunnel.name }));
     if (sub === undefined && method === "DELETE") return ok(Object.assign(tunnel, { deleted_at: now() }));
     if (sub === "token" && method === "GET") {
-      return ok(Buffer.from(JSON.stringify({ a: account, t: tunnel.id, s: secret })).toString("base64"));
+      return ok(Buffer.from(JSON.stringify({ a: account, t: tunnel.id, s: tunnel.secret })).toString("base64"));
     }
     if (sub === "configurations" && method === "PUT") {
       const version = (state.configurations[tunnel.id]?.version ?? 0) + 1;

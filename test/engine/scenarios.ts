@@ -1,0 +1,246 @@
+/**
+ * The engine tier's scenarios, each a step of a user's life cycle that the stacks' files (*.engine.ts) run in order
+ * on one simulated cluster. Each asserts what the user would see: the engine's steps, Helm's records, the objects in
+ * the cluster, what the fake Cloudflare API holds.
+ */
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { parse, stringify } from "yaml";
+import { expect } from "vitest";
+import type { OperationResult } from "./operation";
+import { helmReleases, npmRun, plan, resourcePath, type StackConfig } from "./lifecycle";
+import type { Kube } from "./stand-ins";
+import { changed, operate, STACK, writeStackConfig, type World } from "./world";
+
+export interface Scenario {
+  world: World;
+  kube: Kube;
+  /** The scratch project directory. */
+  dir: string;
+  /** The stack's plain config, as its file now holds it. */
+  config: StackConfig;
+  /** The namespaces that existed before the stack (the README's), which destroy must leave. */
+  existing: string[];
+  /** The offline plan of the first up. */
+  planned?: any;
+}
+
+const RELEASE = "kubernetes:helm.sh/v3:Release";
+const REPLACING = new Set(["replace", "create-replacement", "delete-replaced"]);
+
+export const stackFile = (s: Scenario) => path.join(s.dir, `Pulumi.${STACK}.yaml`);
+
+/** `op name` of each step that changes something; the stack's own resource is left out (its outputs are not state). */
+export const changes = (result: OperationResult) =>
+  changed(result)
+    .filter((s) => s.type !== "pulumi:pulumi:Stack")
+    .map((s) => `${s.op} ${s.name}`);
+
+export function expectOk(result: OperationResult) {
+  expect(result.error ?? "", `${result.operation} failed:\n${result.diagnostics.join("\n")}`).toBe("");
+  expect(result.ok).toBe(true);
+}
+
+export function setConfig(s: Scenario, config: StackConfig) {
+  s.config = config;
+  writeStackConfig(s.dir, config);
+}
+
+/** The objects the offline plan creates (not reads) in the cluster: its Kubernetes resources but the releases. */
+function plannedObjects(planned: any): any[] {
+  return planned.resources.filter(
+    (r: any) => r.type.startsWith("kubernetes:") && r.type !== RELEASE && !r.read && r.inputs.metadata,
+  );
+}
+
+/** Where a planned object lives in the API (a patch: the object it patches). */
+async function liveRoute(kube: Kube, r: any): Promise<string> {
+  const [, group, kind] = /^kubernetes:([^:]+):(\w+)$/.exec(r.type)!;
+  const apiVersion = group!.startsWith("core/") ? group!.slice(5) : group!;
+  const route = await resourcePath(
+    kube,
+    apiVersion,
+    kind!.replace(/Patch$/, ""),
+    r.inputs.metadata.namespace,
+    r.inputs.metadata.name,
+  );
+  if (!route) throw new Error(`the API serves no ${kind} in ${apiVersion}`);
+  return route;
+}
+
+export async function preflightOnFreshCluster(s: Scenario) {
+  const before = npmRun(s.world, s.dir, "preflight", ["--stack-file", stackFile(s)]);
+  if (s.existing.length > 0) {
+    expect(before.status, before.stdout).toBe(1);
+    for (const name of s.existing) expect(before.stdout).toContain(name);
+  }
+  for (const name of s.existing) {
+    await s.kube("POST", "/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name } });
+  }
+  const after = npmRun(s.world, s.dir, "preflight", ["--stack-file", stackFile(s)]);
+  expect(after.status, after.stdout).toBe(0);
+}
+
+export async function firstUp(s: Scenario) {
+  const preview = await operate(s.world, s.dir, "preview");
+  expectOk(preview);
+  s.planned = plan(s.world, s.dir);
+  const planned = s.planned.resources.filter((r: any) => !r.read).map((r: any) => `create ${r.name}`);
+  expect(changes(preview).sort()).toEqual(planned.sort());
+
+  const up = await operate(s.world, s.dir, "up");
+  expectOk(up);
+  const releases = await helmReleases(s.kube);
+  const declared = s.planned.resources.filter((r: any) => r.type === RELEASE);
+  expect(declared.length).toBe(7);
+  for (const r of declared) {
+    const key = `${r.inputs.namespace}/${r.inputs.name}`;
+    expect(releases.get(key), key).toEqual({ status: "deployed", version: 1 });
+  }
+  const objects = plannedObjects(s.planned);
+  expect(objects.length).toBeGreaterThan(20);
+  for (const r of objects) {
+    const what = `${r.type} ${r.inputs.metadata.namespace ?? ""}/${r.inputs.metadata.name}`;
+    const live = await s.kube("GET", await liveRoute(s.kube, r));
+    expect(live, what).toBeDefined();
+    expect(live.metadata.labels ?? {}, what).toMatchObject(r.inputs.metadata.labels ?? {});
+    if (r.inputs.spec) expect(live.spec, what).toMatchObject(r.inputs.spec);
+  }
+  return up;
+}
+
+export async function previewIsClean(s: Scenario) {
+  const preview = await operate(s.world, s.dir, "preview");
+  expectOk(preview);
+  expect(changes(preview)).toEqual([]);
+}
+
+export async function refreshThenPreview(s: Scenario) {
+  const refresh = await operate(s.world, s.dir, "refresh");
+  expectOk(refresh);
+  expect(changes(refresh)).toEqual([]);
+  await previewIsClean(s);
+}
+
+export function doctorPasses(s: Scenario) {
+  const doctor = npmRun(s.world, s.dir, "doctor", ["--json", "--stack-file", stackFile(s)]);
+  const report = JSON.parse(doctor.stdout.slice(doctor.stdout.indexOf("{")));
+  const outcomes: any[] = report.checks ?? report.outcomes ?? [];
+  const notPassing = outcomes.filter((c) => c.status !== "ok" && c.status !== "skip");
+  expect(notPassing.map((c) => `${c.id}: ${c.status} ${c.message}`)).toEqual([]);
+  expect(doctor.status, doctor.stdout).toBe(0);
+  return outcomes.filter((c) => c.status === "skip").map((c) => `${c.id}: ${c.message}`);
+}
+
+/** Adds a route; the preview changes exactly what the offline plan's --diff names, by creates and updates only. */
+export async function addRoute(s: Scenario, route: Record<string, unknown>) {
+  const base = path.join(s.dir, "base.json");
+  fs.writeFileSync(base, JSON.stringify(plan(s.world, s.dir)));
+  setConfig(s, { ...s.config, routes: [...(s.config["routes"] as unknown[]), route] });
+  const diffRun = npmRun(s.world, s.dir, "plan", ["--json", "--diff", base, "--stack-file", stackFile(s)]);
+  expect(diffRun.status, diffRun.stdout).toBe(0);
+  const diff = JSON.parse(diffRun.stdout);
+  const named = [...diff.added, ...diff.changed.map((c: any) => c.resource ?? c)].map((r: any) => r.name).sort();
+  expect(diff.removed).toEqual([]);
+
+  const preview = await operate(s.world, s.dir, "preview");
+  expectOk(preview);
+  const steps = changed(preview).filter((st) => st.type !== "pulumi:pulumi:Stack");
+  expect(steps.map((st) => st.name).sort()).toEqual(named);
+  expect(steps.filter((st) => st.op !== "create" && st.op !== "update").map((st) => `${st.op} ${st.name}`)).toEqual([]);
+  expectOk(await operate(s.world, s.dir, "up"));
+  await previewIsClean(s);
+}
+
+/**
+ * The kubeconfig's credentials rotated for the same cluster (a new key and client certificate from the same CA, as
+ * `talosctl kubeconfig` writes them): nothing is replaced, nothing changes.
+ */
+export async function rotateCredentials(s: Scenario) {
+  const pki = path.join(s.world.runDir, "pki");
+  const key = path.join(pki, "admin-rotated.key");
+  const cert = path.join(pki, "admin-rotated.crt");
+  const openssl = (...args: string[]) => execFileSync("openssl", args, { stdio: ["ignore", "ignore", "pipe"] });
+  openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", key);
+  openssl("req", "-new", "-key", key, "-subj", "/O=system:masters/CN=admin", "-out", `${cert}.csr`);
+  openssl(
+    "x509",
+    "-req",
+    "-in",
+    `${cert}.csr`,
+    "-CA",
+    path.join(pki, "ca.crt"),
+    "-CAkey",
+    path.join(pki, "ca.key"),
+    "-CAcreateserial",
+    "-days",
+    "30",
+    "-extfile",
+    path.join(pki, "client.ext"),
+    "-out",
+    cert,
+  );
+  const kubeconfig = parse(fs.readFileSync(s.world.kubeconfig, "utf8"));
+  const before = kubeconfig.users[0].user["client-certificate-data"];
+  kubeconfig.users[0].user["client-certificate-data"] = fs.readFileSync(cert).toString("base64");
+  kubeconfig.users[0].user["client-key-data"] = fs.readFileSync(key).toString("base64");
+  expect(kubeconfig.users[0].user["client-certificate-data"]).not.toBe(before);
+  fs.writeFileSync(s.world.kubeconfig, stringify(kubeconfig));
+
+  const preview = await operate(s.world, s.dir, "preview");
+  expectOk(preview);
+  expect(preview.steps.filter((st) => REPLACING.has(st.op)).map((st) => st.name)).toEqual([]);
+  expect(changes(preview)).toEqual([]);
+}
+
+/** A values change (gateway replicas 2 → 3) updates the Release in place: Helm's revision 2, three replicas. */
+export async function scaleGateway(s: Scenario) {
+  const istio = (s.config["istio"] ?? {}) as Record<string, any>;
+  setConfig(s, { ...s.config, istio: { ...istio, gateway: { ...istio["gateway"], replicas: 3 } } });
+  const preview = await operate(s.world, s.dir, "preview");
+  expectOk(preview);
+  expect(changes(preview)).toEqual(["update istio-gateway"]);
+  expectOk(await operate(s.world, s.dir, "up"));
+  expect((await helmReleases(s.kube)).get("istio-ingress/istio-ingress")).toEqual({ status: "deployed", version: 2 });
+  const deployment = await s.kube("GET", "/apis/apps/v1/namespaces/istio-ingress/deployments/istio-ingress");
+  expect(deployment.spec.replicas).toBe(3);
+  await previewIsClean(s);
+}
+
+/** Removes the stack: with `tunnel.protect` false, nothing the stack created remains; what it found stays. */
+export async function destroyLeavesNothing(s: Scenario, crdsBefore: string[]) {
+  const tunnel = (s.config["tunnel"] ?? {}) as Record<string, unknown>;
+  setConfig(s, { ...s.config, tunnel: { ...tunnel, protect: false } });
+  // The protect flag lives in the state: an up writes it before a destroy may delete what it guarded.
+  expectOk(await operate(s.world, s.dir, "up"));
+  const destroy = await operate(s.world, s.dir, "destroy");
+  expectOk(destroy);
+
+  for (const r of plannedObjects(s.planned)) {
+    const live = await s.kube("GET", await liveRoute(s.kube, r));
+    const what = `${r.type} ${r.inputs.metadata.namespace ?? ""}/${r.inputs.metadata.name}`;
+    if (r.type.endsWith("Patch")) {
+      // A namespace that existed before: it stays, without the stack's enrolment label.
+      expect(live, what).toBeDefined();
+      for (const label of Object.keys(r.inputs.metadata.labels ?? {})) {
+        expect(live.metadata.labels ?? {}, what).not.toHaveProperty(label);
+      }
+    } else {
+      expect(live?.metadata?.deletionTimestamp ? undefined : live, what).toBeUndefined();
+    }
+  }
+  expect([...(await helmReleases(s.kube)).keys()]).toEqual([]);
+  for (const name of s.existing) expect(await s.kube("GET", `/api/v1/namespaces/${name}`), name).toBeDefined();
+
+  const account = s.world.account;
+  expect(account.tunnels.filter((t) => t.deleted_at === null)).toEqual([]);
+  expect(account.records.map((r) => r.name)).toEqual(["nas.example.com"]);
+  expect([account.accessApplications, account.accessPolicies, account.mintedTokens]).toEqual([[], [], []]);
+
+  // Helm keeps the CRDs its charts ask it to keep: Istio base's (helm.sh/resource-policy: keep) and external-dns'
+  // (a chart's crds/ folder is never deleted).
+  const crds = await s.kube("GET", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions");
+  const left = crds.items.map((c: any) => c.metadata.name).filter((n: string) => !crdsBefore.includes(n));
+  return left.sort();
+}
