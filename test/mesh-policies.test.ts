@@ -16,7 +16,7 @@ import { meshPolicyObjects, routeAllow, type MeshPolicyInputs } from "../policie
 import { meshStrictMtls, mtlsException } from "../policies/peer-authentication";
 import { serviceEntry } from "../policies/service-entries";
 import { directRoute, gateway, gatewayRoute, normalised, parsedConfig } from "./support/fixtures";
-import { runProgram, runProgramError, sharedRun, STACK, stackConfig, TYPES } from "./support/harness";
+import { runProgram, runProgramError, sharedRun, STACK, fixtureConfig, TYPES } from "./support/harness";
 import { parseConfig } from "../config/load";
 import type { MeshPolicy } from "../policies/mesh-policy";
 
@@ -316,8 +316,8 @@ function collisions(policies: readonly MeshPolicy[]): { keys: string[]; objects:
   };
 }
 
-const BASE = stackConfig();
-/** The committed stack with this Istio section and these routes, through the whole config gate. */
+const BASE = fixtureConfig();
+/** The test stack with this Istio section and these routes, through the whole config gate. */
 function policiesOf(istio: Record<string, unknown>, routes: Record<string, unknown>[]): MeshPolicy[] {
   const config = parseConfig({ ...BASE, istio, routes }, STACK);
   return meshPolicyObjects({ istio: config.istio, routes: config.routes, gateway, cloudflared });
@@ -427,7 +427,7 @@ describe("mesh policy keys and names", () => {
   });
 });
 
-describe("the MeshPolicies component with the committed config", () => {
+describe("the MeshPolicies component with the test stack's config", () => {
   const run = sharedRun();
   const policyTypes = [TYPES.authorizationPolicy, TYPES.peerAuthentication, TYPES.serviceEntry];
   // The gateway's Access check (routes-access-*) belongs to IngressRoutes.
@@ -436,7 +436,7 @@ describe("the MeshPolicies component with the committed config", () => {
       (r) => policyTypes.includes(r.type as (typeof policyTypes)[number]) && r.name.startsWith("mesh-"),
     );
 
-  it("registers the committed config's policies, each as mesh-<key> with the object its builder makes", () => {
+  it("registers the test stack's config's policies, each as mesh-<key> with the object its builder makes", () => {
     expect(
       registered()
         .map((r) => r.name)
@@ -510,8 +510,11 @@ describe("cloudflared in its own namespace 'tunnel' while a mesh namespace is ca
   it("enrols both, each patch named after its namespace", async () => {
     const run = await runProgram({
       config: {
-        istio: { ...(stackConfig().istio as object), meshNamespaces: ["monitoring", "media", "infra", "cloudflared"] },
-        tunnel: { ...(stackConfig().tunnel as object), cloudflared: { namespace: "tunnel" } },
+        istio: {
+          ...(fixtureConfig().istio as object),
+          meshNamespaces: ["monitoring", "media", "infra", "cloudflared"],
+        },
+        tunnel: { ...(fixtureConfig().tunnel as object), cloudflared: { namespace: "tunnel" } },
       },
     });
     expect(

@@ -7,7 +7,7 @@ import { changes, diffPlans, type PlanDiff } from "../cli/plan-diff";
 import type { Plan } from "../cli/stack/plan-model";
 import { main } from "../cli/plan";
 import { PROJECT_ROOT } from "../offline/stack-files";
-import { editStackFile, loadProgram, stackConfig } from "./support/harness";
+import { editStackFile, loadProgram, fixtureConfig } from "./support/harness";
 import { MOCK_MINTED_TOKEN, MOCK_TUNNEL_TOKEN } from "../offline/mock-runtime";
 
 /** Runs the plan command in-process, as `npm run plan -- ...args` would. */
@@ -23,10 +23,10 @@ async function plan(...args: string[]): Promise<{ stdout: string; stderr: string
 }
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "homecluster-plan-"));
-/** A stack file: the committed config with `overrides` (keys without the prefix). */
+/** A stack file: the test stack's config with `overrides` (keys without the prefix). */
 function stackFile(name: string, overrides: Record<string, unknown>): string {
   const file = path.join(dir, `Pulumi.${name}.yaml`);
-  fs.writeFileSync(file, stringify(editStackFile({ config: {} }, { ...stackConfig(), ...overrides })));
+  fs.writeFileSync(file, stringify(editStackFile({ config: {} }, { ...fixtureConfig(), ...overrides })));
   return file;
 }
 
@@ -135,11 +135,11 @@ describe("npm run plan", () => {
 });
 
 describe("npm run plan -- --diff", () => {
-  // The committed stack's plan, the base every head here is compared with.
+  // The test stack's plan, the base every head here is compared with.
   const base = path.join(dir, "base.json");
   beforeAll(async () => fs.writeFileSync(base, (await plan("--json")).stdout));
 
-  /** The diff from the committed stack to it with `overrides`, as text and as data. */
+  /** The diff from the test stack to it with `overrides`, as text and as data. */
   async function diffTo(name: string, overrides: Record<string, unknown>): Promise<{ text: string; diff: PlanDiff }> {
     const head = stackFile(name, overrides);
     const args = ["--stack", "homecluster", "--stack-file", head, "--diff", base];
@@ -147,7 +147,7 @@ describe("npm run plan -- --diff", () => {
     expect([text.code, text.stderr, json.code, json.stderr]).toEqual([0, "", 0, ""]);
     return { text: text.stdout, diff: JSON.parse(json.stdout) as PlanDiff };
   }
-  const routes = stackConfig().routes as Record<string, unknown>[];
+  const routes = fixtureConfig().routes as Record<string, unknown>[];
   const ssh = routes.find((route) => route.host === "ssh")!;
   const books = { host: "books", service: "calibre", namespace: "media", port: 8083 };
   /** Each changed resource's name and changes, as the JSON holds them. */
@@ -156,7 +156,7 @@ describe("npm run plan -- --diff", () => {
   it("shows what a change does between two --json plans: added, removed and changed inputs per resource", async () => {
     const head = stackFile("head", {
       routes: [...routes.slice(1), books],
-      cilium: { ...(stackConfig().cilium as object), hubbleUi: false },
+      cilium: { ...(fixtureConfig().cilium as object), hubbleUi: false },
     });
     const out = path.join(dir, "head-out");
     const result = await plan("--stack", "homecluster", "--stack-file", head, "--diff", base, "--out", out);
