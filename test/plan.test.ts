@@ -7,14 +7,15 @@ import { changes, diffPlans, type PlanDiff } from "../cli/plan-diff";
 import type { Plan } from "../cli/stack/plan-model";
 import { main } from "../cli/plan";
 import { PROJECT_ROOT } from "../offline/stack-files";
-import { editStackFile, loadProgram, fixtureConfig } from "./support/harness";
+import { editStackFile, FIXTURE, loadProgram, fixtureConfig } from "./support/harness";
 import { MOCK_MINTED_TOKEN, MOCK_TUNNEL_TOKEN } from "../offline/mock-runtime";
 
-/** Runs the plan command in-process, as `npm run plan -- ...args` would. */
+/** Runs the plan command in-process, as `npm run plan -- ...args` would; of the tests' stack unless args name one. */
 async function plan(...args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
   let stdout = "";
   let stderr = "";
-  const code = await main(args, process.env, {
+  const named = args.includes("--stack") || args.includes("--stack-file");
+  const code = await main(named ? args : ["--stack-file", FIXTURE, ...args], process.env, {
     stdout: { write: (text: string) => (stdout += text) },
     stderr: { write: (text: string) => (stderr += text) },
     loadProgram,
