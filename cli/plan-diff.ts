@@ -59,15 +59,30 @@ function isObject(value: unknown): value is Record<string, unknown> {
 /**
  * Fields that identify an item of a list, tried in order: a tunnel ingress rule or a route by its hostname (or the
  * config's `host`), a container, env var, port or policy by its name, a Gateway server by its port's name, a spread
- * constraint by its topology key.
+ * constraint by its topology key, an LB pool block by its CIDR or its first address (a pool's blocks never overlap).
+ * A group names each item by the first of its fields the item has.
  */
-const IDENTITY_FIELDS = ["hostname", "host", "name", "port.name", "topologyKey"];
+const IDENTITY_FIELDS: (string | string[])[] = [
+  "hostname",
+  "host",
+  "name",
+  "port.name",
+  "topologyKey",
+  ["cidr", "start"],
+];
 
 function fieldOf(item: unknown, dotted: string): unknown {
   return dotted.split(".").reduce<unknown>((value, part) => (isObject(value) ? value[part] : undefined), item);
 }
 
 const isScalar = (value: unknown) => value === null || ["string", "number", "boolean"].includes(typeof value);
+
+/** `field=value` for the first field of the group the item has, undefined for none. */
+function nameIn(item: unknown, group: string[]): string | undefined {
+  const field = group.find((candidate) => fieldOf(item, candidate) !== undefined);
+  const value = field === undefined ? undefined : fieldOf(item, field);
+  return typeof value === "string" || typeof value === "number" ? `${field}=${value}` : undefined;
+}
 
 /**
  * What names each item of a list in both plans, so an item is compared with itself wherever it moved: a list of
@@ -84,19 +99,18 @@ function identityOf(lists: unknown[][]): ((item: unknown) => string) | undefined
     return (item) => JSON.stringify(item);
   }
   if (!items.every((item) => isObject(item) && !Array.isArray(item))) return undefined;
-  const field = IDENTITY_FIELDS.find((candidate) => {
+  const group = IDENTITY_FIELDS.map((fields) => (typeof fields === "string" ? [fields] : fields)).find((candidate) => {
     const identifies = lists.every((list) => {
-      const values = list.map((item) => fieldOf(item, candidate));
-      const named = values.filter((v) => v !== undefined);
+      const named = list.flatMap((item) => nameIn(item, candidate) ?? []);
+      // An item holding one of the fields but not as a name (an object) disqualifies the group.
+      const unnamed = list.filter((item) => candidate.every((field) => fieldOf(item, field) === undefined));
       return (
-        named.every((v) => typeof v === "string" || typeof v === "number") &&
-        list.length - named.length <= 1 &&
-        new Set(named.map(String)).size === named.length
+        named.length + unnamed.length === list.length && unnamed.length <= 1 && new Set(named).size === named.length
       );
     });
-    return identifies && items.some((item) => fieldOf(item, candidate) !== undefined);
+    return identifies && items.some((item) => nameIn(item, candidate) !== undefined);
   });
-  return field === undefined ? undefined : (item) => `${field}=${String(fieldOf(item, field) ?? "(none)")}`;
+  return group === undefined ? undefined : (item) => nameIn(item, group) ?? `${group[0]}=(none)`;
 }
 
 /** Lists matched item by item through their identity; a new order of the items both hold is one change. */

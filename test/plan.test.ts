@@ -67,7 +67,7 @@ describe("npm run plan", () => {
       [
         "  Namespaces that must exist:",
         "    monitoring  read by mesh-namespace-monitoring, AuthorizationPolicy allow-same-namespace, AuthorizationPolicy allow-gateway-to-grafana, VirtualService grafana, patched by mesh-enrol-monitoring",
-        "    media       read by mesh-namespace-media, AuthorizationPolicy allow-same-namespace, AuthorizationPolicy allow-gateway-to-jellyfin, AuthorizationPolicy allow-gateway-to-apex, AuthorizationPolicy allow-config-0, VirtualService jellyfin, VirtualService apex, patched by mesh-enrol-media",
+        "    media       read by mesh-namespace-media, AuthorizationPolicy allow-same-namespace, AuthorizationPolicy allow-gateway-to-jellyfin, AuthorizationPolicy allow-gateway-to-apex, AuthorizationPolicy allow-from-monitoring.prometheus, VirtualService jellyfin, VirtualService apex, patched by mesh-enrol-media",
         "    infra       read by mesh-namespace-infra, AuthorizationPolicy allow-same-namespace, AuthorizationPolicy allow-cloudflared-to-ssh, patched by mesh-enrol-infra",
         "  - kube context",
       ].join("\n"),
@@ -141,9 +141,13 @@ describe("npm run plan -- --diff", () => {
   beforeAll(async () => fs.writeFileSync(base, (await plan("--json")).stdout));
 
   /** The diff from the test stack to it with `overrides`, as text and as data. */
-  async function diffTo(name: string, overrides: Record<string, unknown>): Promise<{ text: string; diff: PlanDiff }> {
+  async function diffTo(
+    name: string,
+    overrides: Record<string, unknown>,
+    from = base,
+  ): Promise<{ text: string; diff: PlanDiff }> {
     const head = stackFile(name, overrides);
-    const args = ["--stack", "homecluster", "--stack-file", head, "--diff", base];
+    const args = ["--stack", "homecluster", "--stack-file", head, "--diff", from];
     const [text, json] = [await plan(...args), await plan(...args, "--json")];
     expect([text.code, text.stderr, json.code, json.stderr]).toEqual([0, "", 0, ""]);
     return { text: text.stdout, diff: JSON.parse(json.stdout) as PlanDiff };
@@ -255,6 +259,57 @@ describe("npm run plan -- --diff", () => {
     );
   });
 
+  it("inserting an entry at the top of every config list adds that entry's resources and replaces none", async () => {
+    const tls = [{ number: 443, protocol: "TLS", name: "tls" }];
+    const { cilium, istio, access } = fixtureConfig() as Record<string, Record<string, unknown[]>>;
+    const lists = {
+      cilium: cilium!,
+      istio: {
+        ...istio!,
+        mtlsExceptions: [{ namespace: "media", selector: { app: "nfs" }, ports: [2049] }],
+        serviceEntries: [{ name: "github", hosts: ["github.com"], ports: tls }],
+      },
+      access: access!,
+      routes,
+    };
+    const from = path.join(dir, "lists.json");
+    fs.writeFileSync(from, (await plan("--stack-file", stackFile("lists", lists), "--json")).stdout);
+    const { text, diff } = await diffTo(
+      "inserted-first",
+      {
+        cilium: { ...lists.cilium, lbPool: [{ cidr: "192.168.1.208/28" }, ...lists.cilium.lbPool!] },
+        istio: {
+          ...lists.istio,
+          allow: [{ from: { namespace: "infra" }, to: { namespace: "media", ports: [9000] } }, ...istio!.allow!],
+          mtlsExceptions: [{ namespace: "infra", selector: { app: "legacy" } }, ...lists.istio.mtlsExceptions],
+          serviceEntries: [{ name: "registry", hosts: ["ghcr.io"], ports: tls }, ...lists.istio.serviceEntries],
+        },
+        access: { ...lists.access, policies: { ops: { emails: ["ops@example.com"] }, ...lists.access.policies } },
+        routes: [books, ...routes],
+      },
+      from,
+    );
+    expect(diff.removed).toEqual([]);
+    expect(diff.added.map((r) => r.name).sort()).toEqual([
+      "access-policy-ops",
+      "mesh-allow-from-infra-to-media",
+      "mesh-allow-gateway-to-books",
+      "mesh-allow-plaintext-legacy-infra",
+      "mesh-mtls-exception-legacy-infra",
+      "mesh-service-entry-istio-system-registry",
+      "routes-books",
+      "tunnel-dns-books",
+    ]);
+    // The LB pool is one resource: a new block is an in-place update of it, one added item, like the route's host
+    // on the Gateway and its tunnel rule.
+    expect(changed(diff).map(({ name, changes: found }) => [name, found.map((c) => [c.path, c.item])])).toEqual([
+      ["cilium-lb-pool", [["spec.blocks[cidr=192.168.1.208/28]", "added"]]],
+      ["routes-gateway", [['spec.servers[port.name=http].hosts["media/books.example.com"]', "added"]]],
+      ["tunnel-config", [["config.ingresses[hostname=books.example.com]", "added"]]],
+    ]);
+    expect(text).toContain('      + spec.blocks[cidr=192.168.1.208/28]: {"cidr":"192.168.1.208/28"}\n');
+  });
+
   it("names a change inside a list item by the item's identity: the ssh route losing Access is that and no more", async () => {
     // A non-HTTP origin without Access must say it is public.
     const unprotect = ({ access: _, ...route }: Record<string, unknown>) => ({ ...route, public: true });
@@ -328,6 +383,16 @@ describe("npm run plan -- --diff", () => {
         after: undefined,
         item: "removed",
       },
+    ]);
+    // LB pool blocks by their CIDR or their first address, both forms in one pool.
+    expect(
+      changes(
+        { blocks: [{ cidr: "10.0.0.0/28" }, { start: "10.0.1.1", stop: "10.0.1.9" }] },
+        { blocks: [{ cidr: "10.0.2.0/28" }, { cidr: "10.0.0.0/28" }, { start: "10.0.1.1", stop: "10.0.1.5" }] },
+      ),
+    ).toEqual([
+      { path: "blocks[cidr=10.0.2.0/28]", before: undefined, after: { cidr: "10.0.2.0/28" }, item: "added" },
+      { path: "blocks[start=10.0.1.1].stop", before: "10.0.1.9", after: "10.0.1.5" },
     ]);
     // No identity (a policy's rules; a name two items share; repeated strings): by index.
     expect(changes({ rules: [{ to: 1 }, { to: 2 }] }, { rules: [{ to: 3 }, { to: 2 }] })).toEqual([
