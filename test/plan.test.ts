@@ -77,6 +77,11 @@ describe("npm run plan", () => {
     );
   });
 
+  it("marks no resource as replaced: a plan creates everything (how one is replaced is the diff's to say)", () => {
+    expect(text).toContain("+ ZeroTrustTunnelCloudflared tunnel-tunnel  [protected]");
+    expect(text).not.toContain("replaced");
+  });
+
   it("prints the routes: hostname → Access → tunnel rule → gateway → backend → allow, catch-all last", () => {
     const routes = section("Routes");
     expect(routes).toMatch(
@@ -167,7 +172,7 @@ describe("npm run plan -- --diff", () => {
     const result = await plan("--stack", "homecluster", "--stack-file", head, "--diff", base, "--out", out);
     expect(result.code).toBe(0);
     const lines = result.stdout.split("\n");
-    expect(lines[0]).toMatch(/^Offline plan diff: 3 added, 6 removed, 3 changed of \d+ resources$/);
+    expect(lines[0]).toMatch(/^Offline plan diff: 3 added, 6 removed, 3 changed \(0 replaced\) of \d+ resources$/);
     expect(lines).toContain(
       "  - ZeroTrustAccessApplication access-app-grafana  (homecluster:cloudflare:Access access)  [protected: the up will stop here]",
     );
@@ -243,9 +248,47 @@ describe("npm run plan -- --diff", () => {
       [
         "",
         "Resources",
+        // What each added resource holds, as pulumi preview --diff shows a create: the allow's port among it.
         "  + AuthorizationPolicy mesh-allow-gateway-to-books  (homecluster:mesh:MeshPolicies mesh)",
+        "      metadata:",
+        "        name: allow-gateway-to-books",
+        "        namespace: media",
+        "      spec:",
+        "        action: ALLOW",
+        "        rules:",
+        "          - from:",
+        "              - source:",
+        "                  principals:",
+        "                    - cluster.local/ns/istio-ingress/sa/istio-ingress",
+        "            to:",
+        "              - operation:",
+        "                  ports:",
+        '                    - "8083"',
         "  + VirtualService routes-books  (homecluster:mesh:IngressRoutes routes)",
+        "      metadata:",
+        "        labels:",
+        '          homecluster.io/tunnel-route: "true"',
+        "        name: books",
+        "        namespace: media",
+        "      spec:",
+        "        gateways:",
+        "          - istio-ingress/public",
+        "        hosts:",
+        "          - books.example.com",
+        "        http:",
+        "          - route:",
+        "              - destination:",
+        "                  host: calibre.media.svc.cluster.local",
+        "                  port:",
+        "                    number: 8083",
         "  + DnsRecord tunnel-dns-books  (homecluster:cloudflare:Tunnel tunnel)  [protected]",
+        "      comment: Cloudflare Tunnel route of Pulumi stack homecluster/homecluster; do not edit by hand",
+        '      content: "[computed]"',
+        "      name: books.example.com",
+        "      proxied: true",
+        "      ttl: 1",
+        "      type: CNAME",
+        "      zoneId: fedcba9876543210fedcba9876543210",
         "  ~ Gateway routes-gateway  (homecluster:mesh:IngressRoutes routes)",
         '      + spec.servers[port.name=http].hosts["media/books.example.com"]',
         "  ~ ZeroTrustTunnelCloudflaredConfig tunnel-config  (homecluster:cloudflare:Tunnel tunnel)",
@@ -290,6 +333,7 @@ describe("npm run plan -- --diff", () => {
       from,
     );
     expect(diff.removed).toEqual([]);
+    expect(diff.changed.filter((c) => c.replaced)).toEqual([]);
     expect(diff.added.map((r) => r.name).sort()).toEqual([
       "access-policy-ops",
       "mesh-allow-from-infra-to-media",
@@ -308,6 +352,9 @@ describe("npm run plan -- --diff", () => {
       ["tunnel-config", [["config.ingresses[hostname=books.example.com]", "added"]]],
     ]);
     expect(text).toContain('      + spec.blocks[cidr=192.168.1.208/28]: {"cidr":"192.168.1.208/28"}\n');
+    // An added resource shows what it holds: the new allow's source and port.
+    const allow = text.slice(text.indexOf("  + AuthorizationPolicy mesh-allow-from-infra-to-media"));
+    expect(allow.split(/\n {2}[+~-]/)[0]).toMatch(/namespaces:\n\s+- infra[\s\S]*ports:\n\s+- "9000"/);
   });
 
   it("names a change inside a list item by the item's identity: the ssh route losing Access is that and no more", async () => {
@@ -337,11 +384,47 @@ describe("npm run plan -- --diff", () => {
         String(route.origin ?? "").startsWith("ssh://") ? { ...route, public: true } : route,
       ),
     });
-    const token = (notes: string[]) => notes.filter((n) => n.startsWith("assumes the Cloudflare API token may"));
-    expect(token(diff.notes.removed)).toHaveLength(1);
-    expect(token(diff.notes.removed)[0]).toContain("Access: Apps and Policies");
-    expect(token(diff.notes.added)).toHaveLength(1);
-    expect(token(diff.notes.added)[0]).not.toContain("Access");
+    // Preconditions are sets: the token's Access rights go, each by its permission group, and its sentence changes.
+    const gone = diff.preconditions.filter((c) => c.item === "removed").map((c) => c.path);
+    expect(gone.filter((p) => p.startsWith("tokenNeeds"))).toEqual([
+      "tokenNeeds[group=Access: Apps and Policies Write]",
+      "tokenNeeds[group=Access: Organizations, Identity Providers, and Groups Read]",
+    ]);
+    const token = (item: "added" | "removed") =>
+      diff.preconditions.filter(
+        (c) => c.item === item && c.path.startsWith('assumptions["the Cloudflare API token may'),
+      );
+    expect(token("removed")).toHaveLength(1);
+    expect(token("removed")[0]!.before).toContain("Access: Apps and Policies");
+    expect(token("added")).toHaveLength(1);
+    expect(token("added")[0]!.after).not.toContain("Access");
+  });
+
+  it("says where a replacement happens, and how; what an up newly assumes as a set, under its own heading", async () => {
+    const jellyfin = routes.find((route) => route.host === "jellyfin")!;
+    const { text, diff } = await diffTo("moved", {
+      cloudflareAccountId: "99999999999999999999999999999999",
+      routes: routes.map((route) => (route === jellyfin ? { ...route, namespace: "infra" } : route)),
+    });
+    const header = (name: string) => text.split("\n").find((l) => l.includes(` ${name}  (`));
+    // A Kubernetes object in another namespace is created there first; the tunnel's name is unique in its account.
+    expect(header("routes-jellyfin")).toBe(
+      "  +- VirtualService routes-jellyfin  (homecluster:mesh:IngressRoutes routes)  [replaced: create, then delete]",
+    );
+    expect(header("tunnel-tunnel")).toBe(
+      "  +- ZeroTrustTunnelCloudflared tunnel-tunnel  (homecluster:cloudflare:Tunnel tunnel)  [replaced by delete, then create]",
+    );
+    // The Gateway only changes its hosts: an update.
+    expect(diff.changed.find((c) => c.resource.name === "routes-gateway")?.replaced).toBe(false);
+    const lines = text.split("\n");
+    const preconditions = lines.indexOf(
+      "Preconditions of pulumi up (the stack assumes these and creates none of them)",
+    );
+    expect(preconditions).toBeGreaterThan(0);
+    expect(lines).not.toContain("Config");
+    // infra now holds jellyfin's objects, media no longer does: each a member of the set that needs the namespace.
+    expect(lines).toContain('  + namespaces[name=infra].neededBy["VirtualService jellyfin"]');
+    expect(lines).toContain('  - namespaces[name=media].neededBy["VirtualService jellyfin"]');
   });
 
   it("compares nested inputs path by path, list items by identity where they have one", () => {
@@ -419,7 +502,8 @@ describe("npm run plan -- --diff", () => {
       added: [],
       removed: [],
       changed: [],
-      notes: { added: [], removed: [] },
+      preconditions: [],
+      warnings: { added: [], removed: [] },
       outputs: [],
     });
   });
