@@ -12,5 +12,7 @@ export default defineConfig({
     // Two workers on this project's usual two cores: several files mostly wait on the CLI processes they start.
     maxWorkers: 2,
     testTimeout: 30_000,
+    // Hooks run the program too (support/harness.ts sharedRun): as long as a test may take.
+    hookTimeout: 30_000,
   },
 });

@@ -8,7 +8,8 @@ import type { Check } from "./checks/check";
 import { createContext, type CheckContext } from "./checks/context";
 import { exitCode, redact, renderJson, renderText } from "./checks/render";
 import { runChecks } from "./checks/runner";
-import { TOKEN_ENV } from "./clients/cloudflare";
+import { loadCloudflareSdk, TOKEN_ENV } from "./clients/cloudflare";
+import { loadClientNode } from "./clients/kube";
 import type { CommandDefinition } from "./command";
 import type { StackFacts } from "./stack/facts";
 
@@ -49,6 +50,9 @@ export function checkCommand(spec: {
     },
     run: async (options, { env, io, loadStack }) => {
       const { facts } = await loadStack(env.KUBECONFIG);
+      // The deadline is the APIs' to meet: loading the clients takes seconds on a busy machine, and counted in it, a
+      // refused connection would be reported as no answer.
+      await Promise.all([loadClientNode(), loadCloudflareSdk()]);
       const deadline = AbortSignal.timeout(options.timeoutSeconds * 1000);
       // Every request in flight listens for the deadline: dozens at once is the design, not a leak.
       setMaxListeners(Infinity, deadline);

@@ -5,7 +5,7 @@
  */
 import * as fs from "node:fs";
 import { PLAN_FORMAT, PlanFileError, type Plan, type PlannedResource } from "./stack/plan-model";
-import { kindOf } from "./plan-render";
+import { kindOf, resourceBody } from "./plan-render";
 
 interface InputChange {
   /**
@@ -21,11 +21,14 @@ interface InputChange {
 }
 
 export interface PlanDiff {
+  /** Each with its inputs: `--diff` prints them, as `pulumi preview --diff` does for a create. */
   added: PlannedResource[];
   removed: PlannedResource[];
-  changed: { resource: PlannedResource; changes: InputChange[] }[];
-  /** Warnings, required namespaces and other assumptions that appear or go. */
-  notes: { added: string[]; removed: string[] };
+  /** `replaced`: a changed input the provider cannot update in place, so the resource is replaced. */
+  changed: { resource: PlannedResource; changes: InputChange[]; replaced: boolean }[];
+  /** What an up assumes (namespaces and what needs each, releases, objects, the token's rights), compared as sets. */
+  preconditions: InputChange[];
+  warnings: { added: string[]; removed: string[] };
   outputs: InputChange[];
 }
 
@@ -59,15 +62,32 @@ function isObject(value: unknown): value is Record<string, unknown> {
 /**
  * Fields that identify an item of a list, tried in order: a tunnel ingress rule or a route by its hostname (or the
  * config's `host`), a container, env var, port or policy by its name, a Gateway server by its port's name, a spread
- * constraint by its topology key.
+ * constraint by its topology key, an LB pool block by its CIDR or its first address (a pool's blocks never overlap), a
+ * token's need by its permission group.
+ * A group names each item by the first of its fields the item has.
  */
-const IDENTITY_FIELDS = ["hostname", "host", "name", "port.name", "topologyKey"];
+const IDENTITY_FIELDS: (string | string[])[] = [
+  "group",
+  "hostname",
+  "host",
+  "name",
+  "port.name",
+  "topologyKey",
+  ["cidr", "start"],
+];
 
 function fieldOf(item: unknown, dotted: string): unknown {
   return dotted.split(".").reduce<unknown>((value, part) => (isObject(value) ? value[part] : undefined), item);
 }
 
 const isScalar = (value: unknown) => value === null || ["string", "number", "boolean"].includes(typeof value);
+
+/** `field=value` for the first field of the group the item has, undefined for none. */
+function nameIn(item: unknown, group: string[]): string | undefined {
+  const field = group.find((candidate) => fieldOf(item, candidate) !== undefined);
+  const value = field === undefined ? undefined : fieldOf(item, field);
+  return typeof value === "string" || typeof value === "number" ? `${field}=${value}` : undefined;
+}
 
 /**
  * What names each item of a list in both plans, so an item is compared with itself wherever it moved: a list of
@@ -84,19 +104,18 @@ function identityOf(lists: unknown[][]): ((item: unknown) => string) | undefined
     return (item) => JSON.stringify(item);
   }
   if (!items.every((item) => isObject(item) && !Array.isArray(item))) return undefined;
-  const field = IDENTITY_FIELDS.find((candidate) => {
+  const group = IDENTITY_FIELDS.map((fields) => (typeof fields === "string" ? [fields] : fields)).find((candidate) => {
     const identifies = lists.every((list) => {
-      const values = list.map((item) => fieldOf(item, candidate));
-      const named = values.filter((v) => v !== undefined);
+      const named = list.flatMap((item) => nameIn(item, candidate) ?? []);
+      // An item holding one of the fields but not as a name (an object) disqualifies the group.
+      const unnamed = list.filter((item) => candidate.every((field) => fieldOf(item, field) === undefined));
       return (
-        named.every((v) => typeof v === "string" || typeof v === "number") &&
-        list.length - named.length <= 1 &&
-        new Set(named.map(String)).size === named.length
+        named.length + unnamed.length === list.length && unnamed.length <= 1 && new Set(named).size === named.length
       );
     });
-    return identifies && items.some((item) => fieldOf(item, candidate) !== undefined);
+    return identifies && items.some((item) => nameIn(item, candidate) !== undefined);
   });
-  return field === undefined ? undefined : (item) => `${field}=${String(fieldOf(item, field) ?? "(none)")}`;
+  return group === undefined ? undefined : (item) => nameIn(item, group) ?? `${group[0]}=(none)`;
 }
 
 /** Lists matched item by item through their identity; a new order of the items both hold is one change. */
@@ -144,19 +163,28 @@ export function changes(before: unknown, after: unknown, at = ""): InputChange[]
   return JSON.stringify(before) === JSON.stringify(after) ? [] : [{ path: at || "(whole)", before, after }];
 }
 
-/** The sentences a reviewer reads about the config: warnings and what an up assumes (namespaces, token rights…). */
-function notesOf(plan: Plan): string[] {
-  return [
-    ...plan.warnings.map((w) => `warning: ${w}`),
-    ...plan.preconditions.namespaces.map((ns) => `namespace ${ns.name} must exist (${ns.neededBy.join(", ")})`),
-    ...plan.preconditions.assumptions.map((a) => `assumes ${a}`),
-  ];
+/**
+ * Inputs the provider cannot change in place, so a change replaces the resource: a Kubernetes object's name and
+ * namespace (a Helm release's too), a Cloudflare resource's account or zone, the tunnel's config source, a record's
+ * type (docs/tunnel.md). Everything else is an update.
+ */
+function replacingInputs(type: string): string[] {
+  if (type === "kubernetes:helm.sh/v3:Release") return ["name", "namespace"];
+  if (type.startsWith("kubernetes:")) return ["metadata.name", "metadata.namespace"];
+  const scope = ["accountId", "zoneId"];
+  if (type === "cloudflare:index/zeroTrustTunnelCloudflared:ZeroTrustTunnelCloudflared") return [...scope, "configSrc"];
+  if (type === "cloudflare:index/dnsRecord:DnsRecord") return [...scope, "type"];
+  return type.startsWith("cloudflare:") ? scope : [];
+}
+
+function replaces(resource: PlannedResource, found: InputChange[]): boolean {
+  const inputs = replacingInputs(resource.type);
+  return found.some((c) => inputs.some((input) => c.path === input || c.path.startsWith(`${input}.`)));
 }
 
 export function diffPlans(before: Plan, after: Plan): PlanDiff {
   const old = new Map(before.resources.map((r) => [r.urn, r]));
   const now = new Map(after.resources.map((r) => [r.urn, r]));
-  const [oldNotes, newNotes] = [notesOf(before), notesOf(after)];
   return {
     added: after.resources.filter((r) => !old.has(r.urn)),
     removed: before.resources.filter((r) => !now.has(r.urn)),
@@ -167,11 +195,13 @@ export function diffPlans(before: Plan, after: Plan): PlanDiff {
         ...changes(previous.inputs, resource.inputs),
         ...changes(previous.protect, resource.protect, "(protect)"),
       ];
-      return found.length > 0 ? [{ resource, changes: found }] : [];
+      return found.length > 0 ? [{ resource, changes: found, replaced: replaces(resource, found) }] : [];
     }),
-    notes: {
-      added: newNotes.filter((n) => !oldNotes.includes(n)),
-      removed: oldNotes.filter((n) => !newNotes.includes(n)),
+    // What an up assumes has no order: a new order of the same items is no change.
+    preconditions: changes(before.preconditions, after.preconditions).filter((c) => !c.path.endsWith(" (order)")),
+    warnings: {
+      added: after.warnings.filter((w) => !before.warnings.includes(w)),
+      removed: before.warnings.filter((w) => !after.warnings.includes(w)),
     },
     outputs: changes(before.outputs, after.outputs),
   };
@@ -187,19 +217,39 @@ const line = (c: InputChange, changed = "") =>
       : `${changed}${c.path}: ${show(c.before)} → ${show(c.after)}`;
 const label = (r: PlannedResource) => `${kindOf(r.type)} ${r.name}  (${r.component})`;
 
-export function renderDiff(diff: PlanDiff, total: number): string {
+/** How Pulumi would replace it: delete first where the resource says so (a name only one may hold), else create first. */
+const replacement = (r: PlannedResource) =>
+  r.deleteBeforeReplace ? "[replaced by delete, then create]" : "[replaced: create, then delete]";
+
+export function renderDiff(diff: PlanDiff, total: number, { values }: { values: boolean }): string {
+  const replaced = diff.changed.filter((c) => c.replaced).length;
   const lines = [
     `Offline plan diff: ${diff.added.length} added, ${diff.removed.length} removed, ${diff.changed.length} changed ` +
-      `of ${total} resources`,
+      `(${replaced} replaced) of ${total} resources`,
   ];
-  if (diff.notes.added.length + diff.notes.removed.length > 0) {
-    lines.push("", "Config", ...diff.notes.added.map((n) => `  + ${n}`), ...diff.notes.removed.map((n) => `  - ${n}`));
+  if (diff.preconditions.length > 0) {
+    lines.push(
+      "",
+      "Preconditions of pulumi up (the stack assumes these and creates none of them)",
+      ...diff.preconditions.map((c) => `  ${line(c, "~ ")}`),
+    );
+  }
+  if (diff.warnings.added.length + diff.warnings.removed.length > 0) {
+    lines.push(
+      "",
+      "Warnings",
+      ...diff.warnings.added.map((w) => `  + ${w}`),
+      ...diff.warnings.removed.map((w) => `  - ${w}`),
+    );
   }
   if (diff.added.length + diff.removed.length + diff.changed.length > 0) lines.push("", "Resources");
-  lines.push(...diff.added.map((r) => `  + ${label(r)}${r.protect ? "  [protected]" : ""}`));
+  for (const resource of diff.added) {
+    lines.push(`  + ${label(resource)}${resource.protect ? "  [protected]" : ""}`, ...resourceBody(resource, values));
+  }
   lines.push(...diff.removed.map((r) => `  - ${label(r)}${r.protect ? "  [protected: the up will stop here]" : ""}`));
-  for (const { resource, changes: found } of diff.changed) {
-    lines.push(`  ~ ${label(resource)}`, ...found.map((c) => `      ${line(c)}`));
+  for (const { resource, changes: found, replaced: isReplaced } of diff.changed) {
+    const header = isReplaced ? `  +- ${label(resource)}  ${replacement(resource)}` : `  ~ ${label(resource)}`;
+    lines.push(header, ...found.map((c) => `      ${line(c)}`));
   }
   if (diff.outputs.length > 0) {
     lines.push("", "Outputs", ...diff.outputs.map((c) => `  ${line(c, "~ ")}`));

@@ -67,18 +67,16 @@ function preconditionLines(plan: Plan): string[] {
   ];
 }
 
-function describe(resource: PlannedResource, showValues: boolean): string {
-  const header =
-    `  ${resource.read ? "> read" : "+"} ${kindOf(resource.type)} ${resource.name}` +
-    (resource.protect ? "  [protected]" : "") +
-    (resource.deleteBeforeReplace ? "  [replaced by delete, then create]" : "") +
-    (resource.after.length > 0 ? `  (after ${resource.after.join(", ")})` : "");
+/**
+ * What a resource holds, below its header: the inputs (the kind left out, the header names it), or a release's chart
+ * and values, folded unless `showValues`.
+ */
+export function resourceBody(resource: PlannedResource, showValues: boolean, indent = "      "): string[] {
   if (resource.type !== RELEASE) {
-    // The kind is in the header already.
     const rest = Object.fromEntries(
       Object.entries(resource.inputs).filter(([key]) => key !== "apiVersion" && key !== "kind"),
     );
-    return [header, yamlBlock(rest, "      ")].join("\n");
+    return [yamlBlock(rest, indent)];
   }
   const r = resource.inputs as {
     chart?: string;
@@ -88,14 +86,22 @@ function describe(resource: PlannedResource, showValues: boolean): string {
     name?: string;
     values?: unknown;
   };
-  const values = yamlBlock(r.values ?? {}, "        ");
+  const values = yamlBlock(r.values ?? {}, `${indent}  `);
   return [
-    header,
-    `      chart ${r.chart} ${r.version}${r.repositoryOpts ? ` from ${r.repositoryOpts.repo}` : ""} → release ${r.namespace}/${r.name}`,
+    `${indent}chart ${r.chart} ${r.version}${r.repositoryOpts ? ` from ${r.repositoryOpts.repo}` : ""} → release ${r.namespace}/${r.name}`,
     showValues
-      ? `      values:\n${values}`
-      : `      values: ${values.split("\n").length} lines (npm run plan -- --values shows them)`,
-  ].join("\n");
+      ? `${indent}values:\n${values}`
+      : `${indent}values: ${values.split("\n").length} lines (npm run plan -- --values shows them)`,
+  ];
+}
+
+/** A plan creates everything, so how a resource would be replaced (deleteBeforeReplace) is the diff's to say. */
+function describe(resource: PlannedResource, showValues: boolean): string {
+  const header =
+    `  ${resource.read ? "> read" : "+"} ${kindOf(resource.type)} ${resource.name}` +
+    (resource.protect ? "  [protected]" : "") +
+    (resource.after.length > 0 ? `  (after ${resource.after.join(", ")})` : "");
+  return [header, ...resourceBody(resource, showValues)].join("\n");
 }
 
 export function renderPlan(plan: Plan, { values }: { values: boolean }): string {

@@ -43,7 +43,11 @@ export const plan: CommandDefinition<PlanOptions> = {
     }
     if (before) {
       const diff = diffPlans(before, current);
-      io.stdout.write(options.json ? `${JSON.stringify(diff, null, 2)}\n` : renderDiff(diff, current.resources.length));
+      io.stdout.write(
+        options.json
+          ? `${JSON.stringify(diff, null, 2)}\n`
+          : renderDiff(diff, current.resources.length, { values: options.values }),
+      );
     } else {
       io.stdout.write(
         options.json ? `${JSON.stringify(current, null, 2)}\n` : renderPlan(current, { values: options.values }),

@@ -4,12 +4,12 @@
  * what the policies name. Each returns the issues it finds, keyed by the config key to fix.
  */
 import { cidrRange, rangeContains, rangesOverlap, startStopRange, type AddressRange } from "../lib/net";
-import { serviceEntryKey } from "../model/mesh";
+import { configAllowKey, mtlsExceptionNames, serviceEntryKey } from "../model/mesh";
 import type { Route } from "../model/routes";
 import type { ConfigIssue } from "./issues";
 import { ownNamespaces } from "./namespaces";
 import type { LbPoolBlock } from "../crds/cilium-io";
-import { DISTRIBUTION_API, PROJECT, type ParsedConfig } from "./schema";
+import { DISTRIBUTION_API, PROJECT, type MeshAllow, type ParsedConfig } from "./schema";
 
 export function blockRange(block: LbPoolBlock): AddressRange {
   // Both shapes were validated by the schema, so the ranges exist.
@@ -140,31 +140,31 @@ function meshChecks(config: ParsedConfig): ConfigIssue[] {
       );
     }
   });
-  config.istio.serviceEntries.forEach((entry, index) => {
-    const first = config.istio.serviceEntries.findIndex(
-      (e) => e.namespace === entry.namespace && e.name === entry.name,
-    );
-    if (first < index) {
-      issues.push(
-        issue(
-          `istio.serviceEntries[${index}].name`,
-          `'${entry.namespace}/${entry.name}' is already istio.serviceEntries[${first}]; merge their hosts into one entry`,
-        ),
-      );
-      return;
-    }
-    const key = serviceEntryKey(entry);
-    const clash = config.istio.serviceEntries.findIndex((e) => serviceEntryKey(e) === key);
-    if (clash < index) {
-      const other = config.istio.serviceEntries[clash]!;
-      issues.push(
-        issue(
-          `istio.serviceEntries[${index}].name`,
-          `'${entry.namespace}/${entry.name}' and istio.serviceEntries[${clash}] ('${other.namespace}/${other.name}') would share the resource name ${key}; rename one`,
-        ),
-      );
-    }
-  });
+  const peer = (from: MeshAllow["from"]) =>
+    from.serviceAccount ? `${from.namespace}/${from.serviceAccount}` : from.namespace;
+  issues.push(
+    ...sameKey(config.istio.allow, {
+      at: "istio.allow",
+      field: "from",
+      key: configAllowKey,
+      shown: (r) => `'${peer(r.from)}' → '${r.to.namespace}'`,
+      merge: "ports",
+    }),
+    ...sameKey(config.istio.mtlsExceptions, {
+      at: "istio.mtlsExceptions",
+      field: "selector",
+      key: (e) => mtlsExceptionNames(e).peerAuthentication.key,
+      shown: (e) => `'${e.namespace}' ${e.selector ? JSON.stringify(e.selector) : "(the whole namespace)"}`,
+      merge: "ports",
+    }),
+    ...sameKey(config.istio.serviceEntries, {
+      at: "istio.serviceEntries",
+      field: "name",
+      key: serviceEntryKey,
+      shown: (e) => `'${e.namespace}/${e.name}'`,
+      merge: "hosts",
+    }),
+  );
   const own = Object.values(ownNamespaces(config)).map((ns) => ns.name);
   for (const name of own.filter((ns) => enrolled.has(ns))) {
     issues.push(
@@ -175,6 +175,29 @@ function meshChecks(config: ParsedConfig): ConfigIssue[] {
     );
   }
   return issues;
+}
+
+/**
+ * Entries of a config list are named by what they hold (the key of their resource), so two that would share a name
+ * are refused: the same thing twice (`shown` alike: merge them), or two things whose names meet (rename one).
+ */
+function sameKey<T>(
+  list: readonly T[],
+  rule: { at: string; field: string; key: (item: T) => string; shown: (item: T) => string; merge: string },
+): ConfigIssue[] {
+  return list.flatMap((item, index) => {
+    const first = list.findIndex((other) => rule.key(other) === rule.key(item));
+    if (first === index) return [];
+    const [shown, other] = [rule.shown(item), rule.shown(list[first]!)];
+    return [
+      issue(
+        `${rule.at}[${index}].${rule.field}`,
+        shown === other
+          ? `${shown} is already ${rule.at}[${first}]; merge their ${rule.merge} into one entry`
+          : `${shown} and ${rule.at}[${first}] (${other}) would share the resource name ${rule.key(item)}; rename one`,
+      ),
+    ];
+  });
 }
 
 /** Every check that needs more than one key. */

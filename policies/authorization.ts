@@ -10,6 +10,7 @@ import type { MeshAllow, MtlsException } from "../config/schema";
 import { SECURITY_API, type AuthorizationPolicy, type AuthorizationRule } from "../crds/istio-io";
 import { principal, type WorkloadIdentity } from "../model/identity";
 import type { IngressGateway } from "../model/ingress-gateway";
+import { configAllowKey, configAllowName, mtlsExceptionNames } from "../model/mesh";
 import { workloadPort, type DirectRoute, type ServedRoute, type ServiceBackend } from "../model/routes";
 import type { MeshPolicy } from "./mesh-policy";
 
@@ -83,23 +84,28 @@ export function sameNamespaceAllow(namespace: string): Allow {
   return allowPolicy(name, namespace, rules, undefined, `${name}-${namespace}`);
 }
 
-/** An explicit allow from config: from a namespace (optionally one service account) to a namespace's ports. */
-export function configAllow(rule: MeshAllow, index: number): Allow {
+/**
+ * An explicit allow from config: from a namespace (optionally one service account) to a namespace's ports, named by
+ * who it admits, not by its place in the list.
+ */
+export function configAllow(rule: MeshAllow): Allow {
   const { namespace, serviceAccount } = rule.from;
   const source = serviceAccount
     ? { principals: [principal({ namespace, serviceAccount })] }
     : { namespaces: [namespace] };
-  return allowPolicy(`allow-config-${index}`, rule.to.namespace, [{ from: [{ source }], to: toPorts(rule.to.ports) }]);
+  const rules = [{ from: [{ source }], to: toPorts(rule.to.ports) }];
+  return allowPolicy(configAllowName(rule.from), rule.to.namespace, rules, undefined, configAllowKey(rule));
 }
 
 /**
  * Under the default deny, plaintext clients have no identity any allow could name, so an mTLS exception also
  * allows unauthenticated peers (`notPrincipals: ["*"]`) to what it covers. Mesh peers still need their own allow.
  */
-export function plaintextAllow(exception: MtlsException, index: number): Allow {
+export function plaintextAllow(exception: MtlsException): Allow {
   const rule: AuthorizationRule = { from: [{ source: { notPrincipals: ["*"] } }] };
   if (exception.ports.length > 0) rule.to = toPorts(exception.ports);
-  return allowPolicy(`allow-plaintext-${index}`, exception.namespace, [rule], exception.selector);
+  const { name, key } = mtlsExceptionNames(exception).plaintextAllow;
+  return allowPolicy(name, exception.namespace, [rule], exception.selector, key);
 }
 
 /**

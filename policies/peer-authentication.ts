@@ -4,6 +4,7 @@
  */
 import type { MtlsException } from "../config/schema";
 import { SECURITY_API, type PeerAuthentication } from "../crds/istio-io";
+import { mtlsExceptionNames } from "../model/mesh";
 import type { MeshPolicy } from "./mesh-policy";
 
 /**
@@ -28,11 +29,11 @@ export function meshStrictMtls(rootNamespace: string): MeshPolicy<PeerAuthentica
  * workloads (their mode otherwise stays the mesh's STRICT). Istio rejects port-level mTLS without a selector, and
  * config enforces that, so a namespace-wide exception always covers every port.
  */
-export function mtlsException(exception: MtlsException, index: number): MeshPolicy<PeerAuthentication> {
+export function mtlsException(exception: MtlsException): MeshPolicy<PeerAuthentication> {
   const selector = exception.selector ? { selector: { matchLabels: exception.selector } } : {};
-  const name = `mtls-exception-${index}`;
+  const { name, key } = mtlsExceptionNames(exception).peerAuthentication;
   return {
-    key: name,
+    key,
     object: {
       apiVersion: SECURITY_API,
       kind: "PeerAuthentication",

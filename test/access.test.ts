@@ -7,7 +7,7 @@ import { Access } from "../components/access";
 import { tunnelIngressRules } from "../builders/tunnel-config";
 import { accessDenyPolicy, accessRequestAuthentication } from "../policies/gateway-access";
 import { directRoute, gateway, gatewayRoute, normalised, parsedConfig } from "./support/fixtures";
-import { runProgram, sharedRun, stackConfig, TYPES } from "./support/harness";
+import { runProgram, sharedRun, fixtureConfig, TYPES } from "./support/harness";
 import type { AuthorizationPolicy, RequestAuthentication } from "../crds/istio-io";
 import { decide, type HttpRequest, type Jwt } from "./support/istio-authz";
 import { MOCK_TEAM_DOMAIN, mockAud, setBareMocks } from "../offline/mock-runtime";
@@ -170,7 +170,7 @@ describe("Access builders", () => {
   });
 });
 
-describe("the Access component with the committed config (grafana and ssh behind 'admins')", () => {
+describe("the Access component with the test stack's config (grafana and ssh behind 'admins')", () => {
   const run = sharedRun();
   const aud = (route: string) => mockAud(`access-app-${route}`);
 
@@ -307,7 +307,7 @@ describe("what the gateway lets through to a protected host, by Istio's rules (s
 
 describe("Access with a team domain in config", () => {
   it("uses it without a lookup", async () => {
-    const access = { ...(stackConfig().access as object), teamDomain: "home.cloudflareaccess.com" };
+    const access = { ...(fixtureConfig().access as object), teamDomain: "home.cloudflareaccess.com" };
     const run = await runProgram({ config: { access } });
     expect(run.calls.filter((c) => c.token === ORGANIZATION)).toEqual([]);
     expect(run.get(REQUEST_AUTHENTICATION, "routes-access-jwt").inputs.spec.jwtRules[0].issuer).toBe(
@@ -341,7 +341,7 @@ describe("Access policies whose names look alike", () => {
 
 describe("a stack with no route behind Access", () => {
   it("creates no application and no gateway check, looks nothing up, and leaves public routes unchanged", async () => {
-    const routes = (stackConfig().routes as Record<string, unknown>[]).map(({ access: _access, ...route }) =>
+    const routes = (fixtureConfig().routes as Record<string, unknown>[]).map(({ access: _access, ...route }) =>
       "origin" in route ? { ...route, public: true } : route,
     );
     const run = await runProgram({ config: { routes } });

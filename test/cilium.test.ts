@@ -28,7 +28,7 @@ const CHART_CAPABILITIES = {
 };
 const TALOS_DENIES = ["SYS_MODULE"];
 
-/** The committed config's Cilium section on kubeadm (no preset), with a host of its own. */
+/** The test stack's config's Cilium section on kubeadm (no preset), with a host of its own. */
 function args(
   overrides: Partial<CiliumValuesArgs["cilium"]> = {},
   distribution: CiliumValuesArgs["distribution"] = "kubeadm",
@@ -202,7 +202,7 @@ describe("charts from a mirror or an OCI registry (homecluster:charts)", () => {
   });
 });
 
-describe("the Cilium component with the committed config", () => {
+describe("the Cilium component with the test stack's config", () => {
   const run = sharedRun();
 
   it("installs the official chart at the pinned version in kube-system as an atomic release with bounded history", () => {
@@ -220,7 +220,7 @@ describe("the Cilium component with the committed config", () => {
     });
   });
 
-  it("gives the release the committed config's values: Talos' KubePrism endpoint and preset, the defaults for the rest", () => {
+  it("gives the release the test stack's config's values: Talos' KubePrism endpoint and preset, the defaults for the rest", () => {
     const values = run().get(TYPES.release, "cilium-release").inputs.values;
     expect(values).toMatchObject({
       k8sServiceHost: "localhost",

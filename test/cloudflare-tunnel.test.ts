@@ -191,7 +191,7 @@ describe("cloudflared's workload", () => {
 });
 
 /** Every resource `resource` waits for, directly or through others. */
-describe("the Tunnel component with the committed config", () => {
+describe("the Tunnel component with the test stack's config", () => {
   const run = sharedRun();
   // The mocks give every resource the id `<name>-id`.
   const TUNNEL_ID = "tunnel-tunnel-id";
@@ -207,7 +207,7 @@ describe("the Tunnel component with the committed config", () => {
     expect(isSecretAt(tunnel.rawInputs, "tunnelSecret")).toBe(true);
   });
 
-  it("configures the tunnel with a rule per committed route in order, Access checked on grafana and ssh, a 404 last", () => {
+  it("configures the tunnel with a rule per test stack route in order, Access checked on grafana and ssh, a 404 last", () => {
     // The team is the first label of the team domain the (mocked) Zero Trust organisation has.
     expect(MOCK_TEAM_DOMAIN).toBe("homecluster.cloudflareaccess.com");
     const access = (app: string) => ({
@@ -228,7 +228,7 @@ describe("the Tunnel component with the committed config", () => {
           },
           NOT_FOUND,
         ],
-        // The schema's defaults: the committed stack file sets no tunnel.originRequest.
+        // The schema's defaults: the test stack file sets no tunnel.originRequest.
         originRequest: { connectTimeout: 30, http2Origin: false, noTlsVerify: false },
       },
     });
@@ -279,7 +279,7 @@ describe("the Tunnel component with the committed config", () => {
     }
   });
 
-  it("runs the committed config's cloudflared in its restricted namespace, the token's hash on the pods", () => {
+  it("runs the test stack's config's cloudflared in its restricted namespace, the token's hash on the pods", () => {
     expect(run().get(TYPES.namespace, "tunnel-namespace").inputs.metadata).toEqual({
       name: "cloudflared",
       labels: { "pod-security.kubernetes.io/enforce": "restricted" },
@@ -290,7 +290,7 @@ describe("the Tunnel component with the committed config", () => {
     });
     const deployment = run().get(TYPES.deployment, "tunnel-deployment");
     const hash = createHash("sha256").update(MOCK_TUNNEL_TOKEN).digest("hex");
-    // The committed stack file sets no tunnel.cloudflared: two replicas over HTTP/2, the schema's defaults.
+    // The test stack file sets no tunnel.cloudflared: two replicas over HTTP/2, the schema's defaults.
     expect(deployment.inputs.metadata).toMatchObject({ name: "cloudflared", namespace: "cloudflared" });
     expect(deployment.inputs.spec).toMatchObject({
       replicas: 2,

@@ -14,7 +14,7 @@ import {
   editStackFile,
   loadProgram,
   runProgramError,
-  stackConfig,
+  fixtureConfig,
   STACK,
   type ConfigValues,
 } from "./support/harness";
@@ -22,7 +22,7 @@ import { runUnderMocks } from "../offline/mock-runtime";
 
 const parse = (overrides: ConfigValues = {}): HomeclusterConfig => parsedConfig(overrides);
 
-/** Parses the committed config plus `overrides`, expecting failure; returns the message. */
+/** Parses the test stack's config plus `overrides`, expecting failure; returns the message. */
 function failure(overrides: ConfigValues): string {
   try {
     parse(overrides);
@@ -34,11 +34,11 @@ function failure(overrides: ConfigValues): string {
   throw new Error("expected the config to be rejected");
 }
 
-const committed = stackConfig();
-const cilium = committed.cilium as Record<string, unknown>;
-const network = committed.network as Record<string, unknown>;
+const fixture = fixtureConfig();
+const cilium = fixture.cilium as Record<string, unknown>;
+const network = fixture.network as Record<string, unknown>;
 
-describe("the committed config", () => {
+describe("the test stack's config", () => {
   it("loads with defaults applied in one place", () => {
     const config = parse();
     expect(config.distribution).toBe("talos");
@@ -134,14 +134,14 @@ describe("the committed config", () => {
 });
 
 describe("warnings", () => {
-  it("has nothing to say about the committed config but its LAN gateway", () => {
+  it("has nothing to say about the test stack's config but its LAN gateway", () => {
     expect(warnings(parse())).toEqual([
       "homecluster:istio.gateway.serviceType is LoadBalancer: every gateway route is also served on the LAN at 192.168.1.225",
     ]);
   });
 
   it("names each setting that weakens the stack or surprises a reader", () => {
-    const istio = committed.istio as Record<string, unknown>;
+    const istio = fixture.istio as Record<string, unknown>;
     const routes = [
       { host: "wiki", service: "wiki", namespace: "legacy", port: 80, mesh: false },
       { host: "a.lab.example.com", service: "a", namespace: "media", port: 80 },
@@ -365,8 +365,8 @@ describe("bad config fails with one message naming the key", () => {
       /homecluster:externalDns\.hostnames\[0\]: grafana\.example\.com is a tunnel route \(homecluster:routes\[0\]\)/,
     ],
   ];
-  const istio = committed.istio as Record<string, unknown>;
-  const grafana = (committed.routes as Record<string, unknown>[])[0]!;
+  const istio = fixture.istio as Record<string, unknown>;
+  const grafana = (fixture.routes as Record<string, unknown>[])[0]!;
   cases.push(
     [
       "a quoted number",
@@ -553,7 +553,7 @@ describe("bad config fails with one message naming the key", () => {
       /homecluster:istio\.mtlsExceptions\[0\]\.namespace: 'backup' is not in homecluster:istio\.meshNamespaces/,
     ],
   );
-  const access = committed.access as Record<string, unknown>;
+  const access = fixture.access as Record<string, unknown>;
   cases.push(
     [
       "a route naming an Access policy that does not exist",
@@ -632,8 +632,8 @@ describe("bad config fails with one message naming the key", () => {
   });
 
   it("suggests the field a misspelt one is close to (a plural, a swap, a case), and guesses nothing otherwise", () => {
-    const istio = committed.istio as Record<string, unknown>;
-    const ssh = (committed.routes as Record<string, unknown>[])[3]!;
+    const istio = fixture.istio as Record<string, unknown>;
+    const ssh = (fixture.routes as Record<string, unknown>[])[3]!;
     expect(failure({ istio: { ...istio, meshNamespace: ["media"] } })).toBe(
       "Invalid configuration: homecluster:istio: has unknown field(s) 'meshNamespace' (did you mean 'meshNamespaces'?)",
     );
@@ -674,7 +674,7 @@ describe("loadConfig inside the program", () => {
 
   it("still reports a missing key whose name an unknown key begins (kube, kubeContext)", () => {
     const values = Object.fromEntries(
-      Object.entries({ ...committed, kube: "typo" })
+      Object.entries({ ...fixture, kube: "typo" })
         .filter(([key]) => key !== "kubeContext")
         .map(([key, value]) => [`homecluster:${key}`, typeof value === "string" ? value : JSON.stringify(value)]),
     );
@@ -699,7 +699,7 @@ describe("loadConfig inside the program", () => {
 
 describe("loadConfig when the CLI's gate lets a missing token through (a Pulumi.yaml that no longer declares it)", () => {
   it("still refuses a missing Cloudflare API token, with the command to set it", async () => {
-    const { config } = cliConfig(editStackFile({ config: {} }, stackConfig(), { cloudflareApiToken: "t" }));
+    const { config } = cliConfig(editStackFile({ config: {} }, fixtureConfig(), { cloudflareApiToken: "t" }));
     delete config["homecluster:cloudflareApiToken"];
     const run = runUnderMocks({
       stack: STACK,
@@ -743,6 +743,6 @@ describe("Pulumi.yaml against the schema", () => {
   });
 
   it("commits no secret in plain text", () => {
-    for (const secret of Object.keys(secretKeys)) expect(committed).not.toHaveProperty(secret);
+    for (const secret of Object.keys(secretKeys)) expect(fixture).not.toHaveProperty(secret);
   });
 });

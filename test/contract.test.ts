@@ -60,7 +60,7 @@ describe("the stack output contract", () => {
     }
   });
 
-  it("carries the committed config's values", () => {
+  it("carries the test stack's config's values", () => {
     const outputs = outputValues(run());
     expect(outputs.domain).toBe("example.com");
     expect(outputs.zoneId).toBe("fedcba9876543210fedcba9876543210");

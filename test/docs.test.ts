@@ -5,8 +5,9 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadStack } from "../cli/stack/load";
 import { configReference, REFERENCE_FILE } from "../cli/stack/reference";
-import { PROJECT_ROOT } from "../offline/stack-files";
-import { loadProgram } from "./support/harness";
+import { PROJECT_ROOT, readStackFile } from "../offline/stack-files";
+import { FIXTURE, loadProgram, runProgram, TYPES } from "./support/harness";
+import { programProblems } from "./support/program-checks";
 
 const docs = fs.readdirSync(path.join(PROJECT_ROOT, "docs")).filter((f) => f.endsWith(".md"));
 const read = (file: string) => fs.readFileSync(path.join(PROJECT_ROOT, file), "utf8");
@@ -36,24 +37,27 @@ describe("the documentation", () => {
     expect(missing).toEqual([]);
   });
 
-  /** The committed stack file with `lines` pasted after its last route, as a user pastes them; its stack read. */
-  async function pasted(lines: string[]) {
-    const committed = read("Pulumi.homecluster.yaml").split("\n");
-    const routesAt = committed.indexOf("  homecluster:routes:");
+  /** The tests' copy of the worked example with `lines` pasted after its last route, as a user pastes them. */
+  function pastedFile(lines: string[]): string {
+    const example = fs.readFileSync(FIXTURE, "utf8").split("\n");
+    const routesAt = example.indexOf("  homecluster:routes:");
     let last = routesAt + 1;
-    while (committed[last + 1]?.startsWith("    - ")) last++;
-    committed.splice(last + 1, 0, ...lines);
+    while (example[last + 1]?.startsWith("    - ")) last++;
+    example.splice(last + 1, 0, ...lines);
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "homecluster-pasted-")), "Pulumi.homecluster.yaml");
-    fs.writeFileSync(file, committed.join("\n"));
-    return (await loadStack({ stack: "homecluster", stackFile: file, load: loadProgram })).facts;
+    fs.writeFileSync(file, example.join("\n"));
+    return file;
   }
+  /** That file's stack, read as the CLI reads it. */
+  const pasted = async (lines: string[]) =>
+    (await loadStack({ stack: "homecluster", stackFile: pastedFile(lines), load: loadProgram })).facts;
   const routeLines = (file: string, heading: string) => {
     const text = read(file);
     const block = text.slice(text.indexOf(heading)).match(/```yaml\n([\s\S]*?)```/)![1]!;
     return block.split("\n").filter((line) => /^ *- \{/.test(line));
   };
 
-  it("has the README's route lines paste into the committed stack as they stand, and become what it says", async () => {
+  it("has the README's route lines paste into the test stack as they stand, and become what it says", async () => {
     const lines = routeLines("README.md", "## Add a public app: one line");
     expect(lines).toHaveLength(3);
     expect(lines.every((line) => line.startsWith("    - { host: "))).toBe(true);
@@ -88,7 +92,24 @@ describe("the documentation", () => {
     expect(JSON.stringify(allow.spec)).toContain('"ports":["3000"]');
   });
 
-  it("has docs/outputs.md's lines for an application stack's host paste into the committed stack", async () => {
+  it("has the README's step 3 (its minimal stack copied) and its pasted route lines pass the program checks", async () => {
+    const [, from, to] = /^ *cp (docs\/\S+) (Pulumi\.\S+\.yaml)/m.exec(read("README.md"))!;
+    expect([from, to]).toEqual(["docs/Pulumi.new-cluster.yaml", "Pulumi.homecluster.yaml"]);
+    const copied = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "homecluster-cp-")), to!);
+    fs.copyFileSync(path.join(PROJECT_ROOT, from!), copied);
+    const minimal = await runProgram({ stackFile: readStackFile(copied) });
+    expect(programProblems(minimal)).toEqual([]);
+    expect(minimal.all(TYPES.tunnelConfig)).toHaveLength(1);
+    const withApps = await runProgram({
+      stackFile: readStackFile(pastedFile(routeLines("README.md", "## Add a public app: one line"))),
+    });
+    expect(programProblems(withApps)).toEqual([]);
+    expect(withApps.all(TYPES.dnsRecord).map((r) => r.inputs.name)).toEqual(
+      expect.arrayContaining(["wiki.example.com", "nas-admin.example.com", "*.example.com"]),
+    );
+  });
+
+  it("has docs/outputs.md's lines for an application stack's host paste into the test stack", async () => {
     const lines = routeLines("docs/outputs.md", "**Getting the app's host onto the Gateway.**");
     expect(lines).toHaveLength(2);
     for (const line of lines) {

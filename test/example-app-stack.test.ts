@@ -1,6 +1,6 @@
 /**
  * examples/app-stack as a consuming repository runs it: its own Pulumi.yaml through the CLI gate, and the outputs of
- * a homecluster run (the committed config) behind its StackReference.
+ * a homecluster run (the test stack's config) behind its StackReference.
  */
 import { describe, expect, it, vi } from "vitest";
 import { applyProjectConfig } from "../offline/config-gate";

@@ -13,7 +13,7 @@ import { MOCK_MINTED_TOKEN, setBareMocks } from "../offline/mock-runtime";
 import { defaultChartRepositories } from "../versions";
 
 const PERMISSION_GROUPS = "cloudflare:index/getApiTokenPermissionGroupsList:getApiTokenPermissionGroupsList";
-/** The committed stack config's zone. */
+/** The test stack's config's zone. */
 const ZONE_ID = "fedcba9876543210fedcba9876543210";
 /** The ids the harness's permission-group mock gives "Zone Read" and "DNS Write". */
 const ZONE_READ_ID = "c8fed203ed3043cba015a93ad1616f1f";
@@ -25,7 +25,7 @@ const TOKEN_ENV = [
   { name: "CF_API_TOKEN", valueFrom: { secretKeyRef: { name: "cloudflare-api-token", key: "api-token" } } },
 ];
 
-/** The committed config's external-dns section with `overrides`, as config parses it. */
+/** The test stack's config's external-dns section with `overrides`, as config parses it. */
 function args(overrides: Record<string, unknown> = {}): ExternalDnsValuesArgs {
   const config = parsedConfig({ externalDns: { hostnames: ["nas.example.com"], ...overrides } });
   return { externalDns: config.externalDns, domain: config.domain, zoneId: config.cloudflareZoneId };
@@ -156,7 +156,7 @@ describe("DNS ownership between the tunnel and external-dns", () => {
   });
 });
 
-describe("the ExternalDns component with the committed config (minted token)", () => {
+describe("the ExternalDns component with the test stack's config (minted token)", () => {
   const run = sharedRun();
 
   it("installs the pinned chart in its own restricted namespace, not in the mesh", () => {
@@ -173,7 +173,7 @@ describe("the ExternalDns component with the committed config (minted token)", (
     });
   });
 
-  it("gives the release the values externalDnsValues builds from the committed config, the token's hash on the pods", () => {
+  it("gives the release the values externalDnsValues builds from the test stack's config, the token's hash on the pods", () => {
     const config = parsedConfig();
     const expected = externalDnsValues({
       externalDns: config.externalDns,

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { publicGateway, publicGatewayRef, routeVirtualService } from "../builders/ingress-objects";
 import { gatewayRoutes, servedRoutes } from "../model/routes";
 import { gateway, gatewayRoute, normalised, parsedConfig } from "./support/fixtures";
-import { runProgram, runProgramError, sharedRun, stackConfig, TYPES } from "./support/harness";
+import { runProgram, runProgramError, sharedRun, fixtureConfig, TYPES } from "./support/harness";
 
 const TUNNEL_LABELS = { "homecluster.io/tunnel-route": "true" };
 
@@ -43,7 +43,7 @@ describe("ingress object builders", () => {
   });
 });
 
-describe("the IngressRoutes component with the committed config", () => {
+describe("the IngressRoutes component with the test stack's config", () => {
   const run = sharedRun();
 
   it("registers the Gateway and one VirtualService per gateway route, as the builders make them", () => {
@@ -74,7 +74,7 @@ describe("the IngressRoutes component with the committed config", () => {
 });
 
 describe("adding a public app is one line in routes", () => {
-  const routes = stackConfig().routes as unknown[];
+  const routes = fixtureConfig().routes as unknown[];
 
   it("gives it a Gateway host, a VirtualService, a tunnel rule, a CNAME and the gateway's allow", async () => {
     const run = await runProgram({

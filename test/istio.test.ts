@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { istioValues } from "../builders/istio-values";
 import { gateway, parsedConfig } from "./support/fixtures";
-import { runProgram, sharedRun, stackConfig, TYPES } from "./support/harness";
+import { runProgram, sharedRun, fixtureConfig, TYPES } from "./support/harness";
 
 // Plain HTTP only: neither the status port 15021 nor 443 on a Service a LoadBalancer puts on the LAN.
 const GATEWAY_PORTS = [{ name: "http2", port: 80, protocol: "TCP", targetPort: 80 }];
@@ -77,7 +77,7 @@ describe("istioValues", () => {
   });
 });
 
-describe("the IstioAmbient component with the committed config", () => {
+describe("the IstioAmbient component with the test stack's config", () => {
   const run = sharedRun();
   const release = (part: string) => run().get(TYPES.release, `istio-${part}`);
 
@@ -99,12 +99,12 @@ describe("the IstioAmbient component with the committed config", () => {
     }
   });
 
-  it("gives each release the values istioValues builds from the committed config", () => {
+  it("gives each release the values istioValues builds from the test stack's config", () => {
     const values = istioValues(parsedConfig().istio, gateway);
     for (const part of ["base", "istiod", "cni", "ztunnel", "gateway"] as const) {
       expect(release(part).inputs.values, part).toEqual(values[part]);
     }
-    // The committed gateway is a LoadBalancer on a fixed pool address.
+    // The test stack's gateway is a LoadBalancer on a fixed pool address.
     expect(values.gateway.service).toMatchObject({
       type: "LoadBalancer",
       annotations: { "lbipam.cilium.io/ips": "192.168.1.225" },
@@ -149,7 +149,7 @@ describe("the IstioAmbient component with the committed config", () => {
 
   it("makes no budget for a single gateway pod, which it would keep from every drain", async () => {
     const one = await runProgram({
-      config: { istio: { ...(stackConfig().istio as Record<string, unknown>), gateway: { replicas: 1 } } },
+      config: { istio: { ...(fixtureConfig().istio as Record<string, unknown>), gateway: { replicas: 1 } } },
     });
     expect(one.resources.filter((r) => r.type === TYPES.pdb).map((r) => r.name)).toEqual(["tunnel-pdb"]);
   });

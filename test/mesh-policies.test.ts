@@ -16,9 +16,10 @@ import { meshPolicyObjects, routeAllow, type MeshPolicyInputs } from "../policie
 import { meshStrictMtls, mtlsException } from "../policies/peer-authentication";
 import { serviceEntry } from "../policies/service-entries";
 import { directRoute, gateway, gatewayRoute, normalised, parsedConfig } from "./support/fixtures";
-import { runProgram, runProgramError, sharedRun, STACK, stackConfig, TYPES } from "./support/harness";
+import { runProgram, runProgramError, sharedRun, STACK, fixtureConfig, TYPES } from "./support/harness";
 import { parseConfig } from "../config/load";
 import type { MeshPolicy } from "../policies/mesh-policy";
+import { mtlsExceptionNames } from "../model/mesh";
 
 const GATEWAY_PRINCIPAL = "cluster.local/ns/istio-ingress/sa/istio-ingress";
 const CLOUDFLARED_PRINCIPAL = "cluster.local/ns/cloudflared/sa/cloudflared";
@@ -35,19 +36,19 @@ describe("peer authentication builders", () => {
   });
 
   it("makes an exception PERMISSIVE for a namespace, selected workloads, or their listed ports", () => {
-    expect(mtlsException({ namespace: "legacy", ports: [] }, 0).object).toEqual({
+    expect(mtlsException({ namespace: "legacy", ports: [] }).object).toEqual({
       apiVersion: "security.istio.io/v1",
       kind: "PeerAuthentication",
-      metadata: { name: "mtls-exception-0", namespace: "legacy" },
+      metadata: { name: "mtls-exception", namespace: "legacy" },
       spec: { mtls: { mode: "PERMISSIVE" } },
     });
-    expect(mtlsException({ namespace: "legacy", ports: [], selector: { app: "nfs" } }, 1).object.spec).toEqual({
+    expect(mtlsException({ namespace: "legacy", ports: [], selector: { app: "nfs" } }).object.spec).toEqual({
       selector: { matchLabels: { app: "nfs" } },
       mtls: { mode: "PERMISSIVE" },
     });
     // Port-level: the rest of the workload stays STRICT (no mtls key: it inherits the mesh's mode).
     expect(
-      mtlsException({ namespace: "monitoring", ports: [9100, 9090], selector: { app: "exporter" } }, 2).object.spec,
+      mtlsException({ namespace: "monitoring", ports: [9100, 9090], selector: { app: "exporter" } }).object.spec,
     ).toEqual({
       selector: { matchLabels: { app: "exporter" } },
       portLevelMtls: { "9100": { mode: "PERMISSIVE" }, "9090": { mode: "PERMISSIVE" } },
@@ -115,17 +116,14 @@ describe("authorization builders", () => {
 
   it("turns a config allow into a principal (with a service account) or a namespace source, to its ports", () => {
     expect(
-      configAllow(
-        {
-          from: { namespace: "monitoring", serviceAccount: "prometheus" },
-          to: { namespace: "media", ports: [9090, 8096] },
-        },
-        0,
-      ).object,
+      configAllow({
+        from: { namespace: "monitoring", serviceAccount: "prometheus" },
+        to: { namespace: "media", ports: [9090, 8096] },
+      }).object,
     ).toEqual({
       apiVersion: "security.istio.io/v1",
       kind: "AuthorizationPolicy",
-      metadata: { name: "allow-config-0", namespace: "media" },
+      metadata: { name: "allow-from-monitoring.prometheus", namespace: "media" },
       spec: {
         action: "ALLOW",
         rules: [
@@ -137,20 +135,20 @@ describe("authorization builders", () => {
       },
     });
     expect(
-      configAllow({ from: { namespace: "backup" }, to: { namespace: "data", ports: [5432] } }, 4).object.spec.rules,
+      configAllow({ from: { namespace: "backup" }, to: { namespace: "data", ports: [5432] } }).object.spec.rules,
     ).toEqual([{ from: [{ source: { namespaces: ["backup"] } }], to: [{ operation: { ports: ["5432"] } }] }]);
   });
 
   it("lets unauthenticated clients through an mTLS exception under the default deny", () => {
-    expect(plaintextAllow({ namespace: "legacy", ports: [] }, 0).object).toEqual({
+    expect(plaintextAllow({ namespace: "legacy", ports: [] }).object).toEqual({
       apiVersion: "security.istio.io/v1",
       kind: "AuthorizationPolicy",
-      metadata: { name: "allow-plaintext-0", namespace: "legacy" },
+      metadata: { name: "allow-plaintext", namespace: "legacy" },
       spec: { action: "ALLOW", rules: [{ from: [{ source: { notPrincipals: ["*"] } }] }] },
     });
-    expect(
-      plaintextAllow({ namespace: "monitoring", ports: [9100], selector: { app: "exporter" } }, 1).object.spec,
-    ).toEqual({
+    const exporter = plaintextAllow({ namespace: "monitoring", ports: [9100], selector: { app: "exporter" } }).object;
+    expect(exporter.metadata.name).toBe("allow-plaintext-exporter");
+    expect(exporter.spec).toEqual({
       selector: { matchLabels: { app: "exporter" } },
       action: "ALLOW",
       rules: [{ from: [{ source: { notPrincipals: ["*"] } }], to: [{ operation: { ports: ["9100"] } }] }],
@@ -245,7 +243,7 @@ describe("meshPolicyObjects", () => {
     const objects = meshPolicyObjects(inputs);
     expect(objects.map((o) => [o.key, o.object.kind, o.object.metadata.namespace, o.object.metadata.name])).toEqual([
       ["mtls-strict", "PeerAuthentication", "istio-system", "default"],
-      ["mtls-exception-0", "PeerAuthentication", "media", "mtls-exception-0"],
+      ["mtls-exception-jellyfin-media", "PeerAuthentication", "media", "mtls-exception-jellyfin"],
       ["allow-nothing", "AuthorizationPolicy", "istio-system", "allow-nothing"],
       ["allow-http-ingress", "AuthorizationPolicy", "istio-ingress", "allow-http-ingress"],
       ["allow-gateway-to-grafana", "AuthorizationPolicy", "monitoring", "allow-gateway-to-grafana"],
@@ -253,8 +251,8 @@ describe("meshPolicyObjects", () => {
       ["allow-same-namespace-monitoring", "AuthorizationPolicy", "monitoring", "allow-same-namespace"],
       ["allow-same-namespace-media", "AuthorizationPolicy", "media", "allow-same-namespace"],
       ["allow-same-namespace-infra", "AuthorizationPolicy", "infra", "allow-same-namespace"],
-      ["allow-config-0", "AuthorizationPolicy", "media", "allow-config-0"],
-      ["allow-plaintext-0", "AuthorizationPolicy", "media", "allow-plaintext-0"],
+      ["allow-from-monitoring-to-media", "AuthorizationPolicy", "media", "allow-from-monitoring"],
+      ["allow-plaintext-jellyfin-media", "AuthorizationPolicy", "media", "allow-plaintext-jellyfin"],
       ["service-entry-istio-system-github", "ServiceEntry", "istio-system", "github"],
     ]);
   });
@@ -295,7 +293,11 @@ describe("meshPolicyObjects", () => {
 
   it("creates no allows without the default deny (an ALLOW policy would itself deny the rest)", () => {
     const objects = meshPolicyObjects({ ...inputs, istio: { ...inputs.istio, defaultDeny: false } });
-    expect(objects.map((o) => o.key)).toEqual(["mtls-strict", "mtls-exception-0", "service-entry-istio-system-github"]);
+    expect(objects.map((o) => o.key)).toEqual([
+      "mtls-strict",
+      "mtls-exception-jellyfin-media",
+      "service-entry-istio-system-github",
+    ]);
   });
 
   it("leaves out same-namespace allows when config turns them off", () => {
@@ -316,8 +318,8 @@ function collisions(policies: readonly MeshPolicy[]): { keys: string[]; objects:
   };
 }
 
-const BASE = stackConfig();
-/** The committed stack with this Istio section and these routes, through the whole config gate. */
+const BASE = fixtureConfig();
+/** The test stack with this Istio section and these routes, through the whole config gate. */
 function policiesOf(istio: Record<string, unknown>, routes: Record<string, unknown>[]): MeshPolicy[] {
   const config = parseConfig({ ...BASE, istio, routes }, STACK);
   return meshPolicyObjects({ istio: config.istio, routes: config.routes, gateway, cloudflared });
@@ -414,9 +416,17 @@ describe("mesh policy keys and names", () => {
     });
     fc.assert(
       fc.property(section, fc.boolean(), ({ routes, ...istio }, allowSameNamespace) => {
-        const keys = istio.serviceEntries.map((e) => `service-entry-${e.namespace}-${e.name}`);
-        if (new Set(keys).size < keys.length) {
-          expect(() => policiesOf({ ...istio, allowSameNamespace }, routes)).toThrow(/would share the resource name/);
+        // What each entry is (every selector here is the same): two alike are one entry written twice, which the gate
+        // refuses like two names meeting.
+        const repeats = (keys: string[]) => new Set(keys).size < keys.length;
+        const refused =
+          repeats(istio.serviceEntries.map((e) => `service-entry-${e.namespace}-${e.name}`)) ||
+          repeats(istio.allow.map((a) => `${a.from.namespace} → ${a.to.namespace}`)) ||
+          repeats(istio.mtlsExceptions.map((e) => `${e.namespace} ${"selector" in e}`));
+        if (refused) {
+          expect(() => policiesOf({ ...istio, allowSameNamespace }, routes)).toThrow(
+            /would share the resource name|merge their/,
+          );
           return;
         }
         const policies = policiesOf({ ...istio, allowSameNamespace }, routes);
@@ -427,7 +437,73 @@ describe("mesh policy keys and names", () => {
   });
 });
 
-describe("the MeshPolicies component with the committed config", () => {
+describe("names that survive an edit", () => {
+  const namespaces = ["monitoring", "media", "data"];
+  const tls = [{ number: 443, protocol: "TLS", name: "tls" }];
+  const section = {
+    meshNamespaces: namespaces,
+    mtlsExceptions: [{ namespace: "media", selector: { app: "nfs" }, ports: [2049] }],
+    allow: [{ from: { namespace: "monitoring" }, to: { namespace: "media", ports: [9090] } }],
+    serviceEntries: [{ name: "github", hosts: ["github.com"], ports: tls }],
+  };
+  const routes = [{ host: "grafana", service: "grafana", namespace: "monitoring", port: 80, targetPort: 3000 }];
+  const byKey = (policies: MeshPolicy[]) => new Map(policies.map((p) => [p.key, p.object]));
+
+  it("inserting an entry at the top of each list adds its policies and leaves every other one as it was", () => {
+    const before = byKey(policiesOf(section, routes));
+    const after = byKey(
+      policiesOf(
+        {
+          ...section,
+          mtlsExceptions: [{ namespace: "data" }, ...section.mtlsExceptions],
+          allow: [
+            { from: { namespace: "data", serviceAccount: "backup" }, to: { namespace: "media", ports: [22] } },
+            ...section.allow,
+          ],
+          serviceEntries: [
+            { name: "registry", namespace: "data", hosts: ["ghcr.io"], ports: tls },
+            ...section.serviceEntries,
+          ],
+        },
+        [{ host: "wiki", service: "wiki", namespace: "data", port: 80 }, ...routes],
+      ),
+    );
+    for (const [key, object] of before) expect(after.get(key), key).toEqual(object);
+    expect([...after.keys()].filter((key) => !before.has(key)).sort()).toEqual(
+      [
+        "allow-from-data.backup-to-media",
+        "allow-gateway-to-wiki",
+        "allow-plaintext-data",
+        "mtls-exception-data",
+        "service-entry-data-registry",
+      ].sort(),
+    );
+  });
+
+  it("names an mTLS exception by its selector's values, in the order of their keys, as a name can spell them", () => {
+    const names = mtlsExceptionNames({ namespace: "media", selector: { tier: "NFS_v4", app: "nas" } });
+    expect(names).toEqual({
+      peerAuthentication: { name: "mtls-exception-nas-nfs-v4", key: "mtls-exception-nas-nfs-v4-media" },
+      plaintextAllow: { name: "allow-plaintext-nas-nfs-v4", key: "allow-plaintext-nas-nfs-v4-media" },
+    });
+  });
+
+  it("refuses an entry written twice, and two entries whose names meet, naming the key", () => {
+    const twice = (istio: Record<string, unknown>) => () => policiesOf({ ...section, ...istio }, routes);
+    expect(
+      twice({ allow: [...section.allow, { ...section.allow[0], to: { namespace: "media", ports: [80] } }] }),
+    ).toThrow(
+      "homecluster:istio.allow[1].from: 'monitoring' → 'media' is already istio.allow[0]; merge their ports into one entry",
+    );
+    expect(
+      twice({ mtlsExceptions: [...section.mtlsExceptions, { namespace: "media", selector: { app: "NFS" } }] }),
+    ).toThrow(
+      `homecluster:istio.mtlsExceptions[1].selector: 'media' {"app":"NFS"} and istio.mtlsExceptions[0] ('media' {"app":"nfs"}) would share the resource name mtls-exception-nfs-media; rename one`,
+    );
+  });
+});
+
+describe("the MeshPolicies component with the test stack's config", () => {
   const run = sharedRun();
   const policyTypes = [TYPES.authorizationPolicy, TYPES.peerAuthentication, TYPES.serviceEntry];
   // The gateway's Access check (routes-access-*) belongs to IngressRoutes.
@@ -436,14 +512,14 @@ describe("the MeshPolicies component with the committed config", () => {
       (r) => policyTypes.includes(r.type as (typeof policyTypes)[number]) && r.name.startsWith("mesh-"),
     );
 
-  it("registers the committed config's policies, each as mesh-<key> with the object its builder makes", () => {
+  it("registers the test stack's config's policies, each as mesh-<key> with the object its builder makes", () => {
     expect(
       registered()
         .map((r) => r.name)
         .sort(),
     ).toEqual([
       "mesh-allow-cloudflared-to-ssh",
-      "mesh-allow-config-0",
+      "mesh-allow-from-monitoring.prometheus-to-media",
       "mesh-allow-gateway-to-apex",
       "mesh-allow-gateway-to-grafana",
       "mesh-allow-gateway-to-jellyfin",
@@ -510,8 +586,11 @@ describe("cloudflared in its own namespace 'tunnel' while a mesh namespace is ca
   it("enrols both, each patch named after its namespace", async () => {
     const run = await runProgram({
       config: {
-        istio: { ...(stackConfig().istio as object), meshNamespaces: ["monitoring", "media", "infra", "cloudflared"] },
-        tunnel: { ...(stackConfig().tunnel as object), cloudflared: { namespace: "tunnel" } },
+        istio: {
+          ...(fixtureConfig().istio as object),
+          meshNamespaces: ["monitoring", "media", "infra", "cloudflared"],
+        },
+        tunnel: { ...(fixtureConfig().tunnel as object), cloudflared: { namespace: "tunnel" } },
       },
     });
     expect(

@@ -7,14 +7,15 @@ import { changes, diffPlans, type PlanDiff } from "../cli/plan-diff";
 import type { Plan } from "../cli/stack/plan-model";
 import { main } from "../cli/plan";
 import { PROJECT_ROOT } from "../offline/stack-files";
-import { editStackFile, loadProgram, stackConfig } from "./support/harness";
+import { editStackFile, FIXTURE, loadProgram, fixtureConfig } from "./support/harness";
 import { MOCK_MINTED_TOKEN, MOCK_TUNNEL_TOKEN } from "../offline/mock-runtime";
 
-/** Runs the plan command in-process, as `npm run plan -- ...args` would. */
+/** Runs the plan command in-process, as `npm run plan -- ...args` would; of the tests' stack unless args name one. */
 async function plan(...args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
   let stdout = "";
   let stderr = "";
-  const code = await main(args, process.env, {
+  const named = args.includes("--stack") || args.includes("--stack-file");
+  const code = await main(named ? args : ["--stack-file", FIXTURE, ...args], process.env, {
     stdout: { write: (text: string) => (stdout += text) },
     stderr: { write: (text: string) => (stderr += text) },
     loadProgram,
@@ -23,10 +24,10 @@ async function plan(...args: string[]): Promise<{ stdout: string; stderr: string
 }
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "homecluster-plan-"));
-/** A stack file: the committed config with `overrides` (keys without the prefix). */
+/** A stack file: the test stack's config with `overrides` (keys without the prefix). */
 function stackFile(name: string, overrides: Record<string, unknown>): string {
   const file = path.join(dir, `Pulumi.${name}.yaml`);
-  fs.writeFileSync(file, stringify(editStackFile({ config: {} }, { ...stackConfig(), ...overrides })));
+  fs.writeFileSync(file, stringify(editStackFile({ config: {} }, { ...fixtureConfig(), ...overrides })));
   return file;
 }
 
@@ -66,7 +67,7 @@ describe("npm run plan", () => {
       [
         "  Namespaces that must exist:",
         "    monitoring  read by mesh-namespace-monitoring, AuthorizationPolicy allow-same-namespace, AuthorizationPolicy allow-gateway-to-grafana, VirtualService grafana, patched by mesh-enrol-monitoring",
-        "    media       read by mesh-namespace-media, AuthorizationPolicy allow-same-namespace, AuthorizationPolicy allow-gateway-to-jellyfin, AuthorizationPolicy allow-gateway-to-apex, AuthorizationPolicy allow-config-0, VirtualService jellyfin, VirtualService apex, patched by mesh-enrol-media",
+        "    media       read by mesh-namespace-media, AuthorizationPolicy allow-same-namespace, AuthorizationPolicy allow-gateway-to-jellyfin, AuthorizationPolicy allow-gateway-to-apex, AuthorizationPolicy allow-from-monitoring.prometheus, VirtualService jellyfin, VirtualService apex, patched by mesh-enrol-media",
         "    infra       read by mesh-namespace-infra, AuthorizationPolicy allow-same-namespace, AuthorizationPolicy allow-cloudflared-to-ssh, patched by mesh-enrol-infra",
         "  - kube context",
       ].join("\n"),
@@ -74,6 +75,11 @@ describe("npm run plan", () => {
     expect(section("Warnings")).toContain(
       "homecluster:istio.gateway.serviceType is LoadBalancer: every gateway route is also served on the LAN at 192.168.1.225",
     );
+  });
+
+  it("marks no resource as replaced: a plan creates everything (how one is replaced is the diff's to say)", () => {
+    expect(text).toContain("+ ZeroTrustTunnelCloudflared tunnel-tunnel  [protected]");
+    expect(text).not.toContain("replaced");
   });
 
   it("prints the routes: hostname → Access → tunnel rule → gateway → backend → allow, catch-all last", () => {
@@ -135,19 +141,23 @@ describe("npm run plan", () => {
 });
 
 describe("npm run plan -- --diff", () => {
-  // The committed stack's plan, the base every head here is compared with.
+  // The test stack's plan, the base every head here is compared with.
   const base = path.join(dir, "base.json");
   beforeAll(async () => fs.writeFileSync(base, (await plan("--json")).stdout));
 
-  /** The diff from the committed stack to it with `overrides`, as text and as data. */
-  async function diffTo(name: string, overrides: Record<string, unknown>): Promise<{ text: string; diff: PlanDiff }> {
+  /** The diff from the test stack to it with `overrides`, as text and as data. */
+  async function diffTo(
+    name: string,
+    overrides: Record<string, unknown>,
+    from = base,
+  ): Promise<{ text: string; diff: PlanDiff }> {
     const head = stackFile(name, overrides);
-    const args = ["--stack", "homecluster", "--stack-file", head, "--diff", base];
+    const args = ["--stack", "homecluster", "--stack-file", head, "--diff", from];
     const [text, json] = [await plan(...args), await plan(...args, "--json")];
     expect([text.code, text.stderr, json.code, json.stderr]).toEqual([0, "", 0, ""]);
     return { text: text.stdout, diff: JSON.parse(json.stdout) as PlanDiff };
   }
-  const routes = stackConfig().routes as Record<string, unknown>[];
+  const routes = fixtureConfig().routes as Record<string, unknown>[];
   const ssh = routes.find((route) => route.host === "ssh")!;
   const books = { host: "books", service: "calibre", namespace: "media", port: 8083 };
   /** Each changed resource's name and changes, as the JSON holds them. */
@@ -156,13 +166,13 @@ describe("npm run plan -- --diff", () => {
   it("shows what a change does between two --json plans: added, removed and changed inputs per resource", async () => {
     const head = stackFile("head", {
       routes: [...routes.slice(1), books],
-      cilium: { ...(stackConfig().cilium as object), hubbleUi: false },
+      cilium: { ...(fixtureConfig().cilium as object), hubbleUi: false },
     });
     const out = path.join(dir, "head-out");
     const result = await plan("--stack", "homecluster", "--stack-file", head, "--diff", base, "--out", out);
     expect(result.code).toBe(0);
     const lines = result.stdout.split("\n");
-    expect(lines[0]).toMatch(/^Offline plan diff: 3 added, 6 removed, 3 changed of \d+ resources$/);
+    expect(lines[0]).toMatch(/^Offline plan diff: 3 added, 6 removed, 3 changed \(0 replaced\) of \d+ resources$/);
     expect(lines).toContain(
       "  - ZeroTrustAccessApplication access-app-grafana  (homecluster:cloudflare:Access access)  [protected: the up will stop here]",
     );
@@ -238,9 +248,47 @@ describe("npm run plan -- --diff", () => {
       [
         "",
         "Resources",
+        // What each added resource holds, as pulumi preview --diff shows a create: the allow's port among it.
         "  + AuthorizationPolicy mesh-allow-gateway-to-books  (homecluster:mesh:MeshPolicies mesh)",
+        "      metadata:",
+        "        name: allow-gateway-to-books",
+        "        namespace: media",
+        "      spec:",
+        "        action: ALLOW",
+        "        rules:",
+        "          - from:",
+        "              - source:",
+        "                  principals:",
+        "                    - cluster.local/ns/istio-ingress/sa/istio-ingress",
+        "            to:",
+        "              - operation:",
+        "                  ports:",
+        '                    - "8083"',
         "  + VirtualService routes-books  (homecluster:mesh:IngressRoutes routes)",
+        "      metadata:",
+        "        labels:",
+        '          homecluster.io/tunnel-route: "true"',
+        "        name: books",
+        "        namespace: media",
+        "      spec:",
+        "        gateways:",
+        "          - istio-ingress/public",
+        "        hosts:",
+        "          - books.example.com",
+        "        http:",
+        "          - route:",
+        "              - destination:",
+        "                  host: calibre.media.svc.cluster.local",
+        "                  port:",
+        "                    number: 8083",
         "  + DnsRecord tunnel-dns-books  (homecluster:cloudflare:Tunnel tunnel)  [protected]",
+        "      comment: Cloudflare Tunnel route of Pulumi stack homecluster/homecluster; do not edit by hand",
+        '      content: "[computed]"',
+        "      name: books.example.com",
+        "      proxied: true",
+        "      ttl: 1",
+        "      type: CNAME",
+        "      zoneId: fedcba9876543210fedcba9876543210",
         "  ~ Gateway routes-gateway  (homecluster:mesh:IngressRoutes routes)",
         '      + spec.servers[port.name=http].hosts["media/books.example.com"]',
         "  ~ ZeroTrustTunnelCloudflaredConfig tunnel-config  (homecluster:cloudflare:Tunnel tunnel)",
@@ -252,6 +300,61 @@ describe("npm run plan -- --diff", () => {
         "",
       ].join("\n"),
     );
+  });
+
+  it("inserting an entry at the top of every config list adds that entry's resources and replaces none", async () => {
+    const tls = [{ number: 443, protocol: "TLS", name: "tls" }];
+    const { cilium, istio, access } = fixtureConfig() as Record<string, Record<string, unknown[]>>;
+    const lists = {
+      cilium: cilium!,
+      istio: {
+        ...istio!,
+        mtlsExceptions: [{ namespace: "media", selector: { app: "nfs" }, ports: [2049] }],
+        serviceEntries: [{ name: "github", hosts: ["github.com"], ports: tls }],
+      },
+      access: access!,
+      routes,
+    };
+    const from = path.join(dir, "lists.json");
+    fs.writeFileSync(from, (await plan("--stack-file", stackFile("lists", lists), "--json")).stdout);
+    const { text, diff } = await diffTo(
+      "inserted-first",
+      {
+        cilium: { ...lists.cilium, lbPool: [{ cidr: "192.168.1.208/28" }, ...lists.cilium.lbPool!] },
+        istio: {
+          ...lists.istio,
+          allow: [{ from: { namespace: "infra" }, to: { namespace: "media", ports: [9000] } }, ...istio!.allow!],
+          mtlsExceptions: [{ namespace: "infra", selector: { app: "legacy" } }, ...lists.istio.mtlsExceptions],
+          serviceEntries: [{ name: "registry", hosts: ["ghcr.io"], ports: tls }, ...lists.istio.serviceEntries],
+        },
+        access: { ...lists.access, policies: { ops: { emails: ["ops@example.com"] }, ...lists.access.policies } },
+        routes: [books, ...routes],
+      },
+      from,
+    );
+    expect(diff.removed).toEqual([]);
+    expect(diff.changed.filter((c) => c.replaced)).toEqual([]);
+    expect(diff.added.map((r) => r.name).sort()).toEqual([
+      "access-policy-ops",
+      "mesh-allow-from-infra-to-media",
+      "mesh-allow-gateway-to-books",
+      "mesh-allow-plaintext-legacy-infra",
+      "mesh-mtls-exception-legacy-infra",
+      "mesh-service-entry-istio-system-registry",
+      "routes-books",
+      "tunnel-dns-books",
+    ]);
+    // The LB pool is one resource: a new block is an in-place update of it, one added item, like the route's host
+    // on the Gateway and its tunnel rule.
+    expect(changed(diff).map(({ name, changes: found }) => [name, found.map((c) => [c.path, c.item])])).toEqual([
+      ["cilium-lb-pool", [["spec.blocks[cidr=192.168.1.208/28]", "added"]]],
+      ["routes-gateway", [['spec.servers[port.name=http].hosts["media/books.example.com"]', "added"]]],
+      ["tunnel-config", [["config.ingresses[hostname=books.example.com]", "added"]]],
+    ]);
+    expect(text).toContain('      + spec.blocks[cidr=192.168.1.208/28]: {"cidr":"192.168.1.208/28"}\n');
+    // An added resource shows what it holds: the new allow's source and port.
+    const allow = text.slice(text.indexOf("  + AuthorizationPolicy mesh-allow-from-infra-to-media"));
+    expect(allow.split(/\n {2}[+~-]/)[0]).toMatch(/namespaces:\n\s+- infra[\s\S]*ports:\n\s+- "9000"/);
   });
 
   it("names a change inside a list item by the item's identity: the ssh route losing Access is that and no more", async () => {
@@ -281,11 +384,47 @@ describe("npm run plan -- --diff", () => {
         String(route.origin ?? "").startsWith("ssh://") ? { ...route, public: true } : route,
       ),
     });
-    const token = (notes: string[]) => notes.filter((n) => n.startsWith("assumes the Cloudflare API token may"));
-    expect(token(diff.notes.removed)).toHaveLength(1);
-    expect(token(diff.notes.removed)[0]).toContain("Access: Apps and Policies");
-    expect(token(diff.notes.added)).toHaveLength(1);
-    expect(token(diff.notes.added)[0]).not.toContain("Access");
+    // Preconditions are sets: the token's Access rights go, each by its permission group, and its sentence changes.
+    const gone = diff.preconditions.filter((c) => c.item === "removed").map((c) => c.path);
+    expect(gone.filter((p) => p.startsWith("tokenNeeds"))).toEqual([
+      "tokenNeeds[group=Access: Apps and Policies Write]",
+      "tokenNeeds[group=Access: Organizations, Identity Providers, and Groups Read]",
+    ]);
+    const token = (item: "added" | "removed") =>
+      diff.preconditions.filter(
+        (c) => c.item === item && c.path.startsWith('assumptions["the Cloudflare API token may'),
+      );
+    expect(token("removed")).toHaveLength(1);
+    expect(token("removed")[0]!.before).toContain("Access: Apps and Policies");
+    expect(token("added")).toHaveLength(1);
+    expect(token("added")[0]!.after).not.toContain("Access");
+  });
+
+  it("says where a replacement happens, and how; what an up newly assumes as a set, under its own heading", async () => {
+    const jellyfin = routes.find((route) => route.host === "jellyfin")!;
+    const { text, diff } = await diffTo("moved", {
+      cloudflareAccountId: "99999999999999999999999999999999",
+      routes: routes.map((route) => (route === jellyfin ? { ...route, namespace: "infra" } : route)),
+    });
+    const header = (name: string) => text.split("\n").find((l) => l.includes(` ${name}  (`));
+    // A Kubernetes object in another namespace is created there first; the tunnel's name is unique in its account.
+    expect(header("routes-jellyfin")).toBe(
+      "  +- VirtualService routes-jellyfin  (homecluster:mesh:IngressRoutes routes)  [replaced: create, then delete]",
+    );
+    expect(header("tunnel-tunnel")).toBe(
+      "  +- ZeroTrustTunnelCloudflared tunnel-tunnel  (homecluster:cloudflare:Tunnel tunnel)  [replaced by delete, then create]",
+    );
+    // The Gateway only changes its hosts: an update.
+    expect(diff.changed.find((c) => c.resource.name === "routes-gateway")?.replaced).toBe(false);
+    const lines = text.split("\n");
+    const preconditions = lines.indexOf(
+      "Preconditions of pulumi up (the stack assumes these and creates none of them)",
+    );
+    expect(preconditions).toBeGreaterThan(0);
+    expect(lines).not.toContain("Config");
+    // infra now holds jellyfin's objects, media no longer does: each a member of the set that needs the namespace.
+    expect(lines).toContain('  + namespaces[name=infra].neededBy["VirtualService jellyfin"]');
+    expect(lines).toContain('  - namespaces[name=media].neededBy["VirtualService jellyfin"]');
   });
 
   it("compares nested inputs path by path, list items by identity where they have one", () => {
@@ -328,6 +467,16 @@ describe("npm run plan -- --diff", () => {
         item: "removed",
       },
     ]);
+    // LB pool blocks by their CIDR or their first address, both forms in one pool.
+    expect(
+      changes(
+        { blocks: [{ cidr: "10.0.0.0/28" }, { start: "10.0.1.1", stop: "10.0.1.9" }] },
+        { blocks: [{ cidr: "10.0.2.0/28" }, { cidr: "10.0.0.0/28" }, { start: "10.0.1.1", stop: "10.0.1.5" }] },
+      ),
+    ).toEqual([
+      { path: "blocks[cidr=10.0.2.0/28]", before: undefined, after: { cidr: "10.0.2.0/28" }, item: "added" },
+      { path: "blocks[start=10.0.1.1].stop", before: "10.0.1.9", after: "10.0.1.5" },
+    ]);
     // No identity (a policy's rules; a name two items share; repeated strings): by index.
     expect(changes({ rules: [{ to: 1 }, { to: 2 }] }, { rules: [{ to: 3 }, { to: 2 }] })).toEqual([
       { path: "rules[0].to", before: 1, after: 3 },
@@ -353,7 +502,8 @@ describe("npm run plan -- --diff", () => {
       added: [],
       removed: [],
       changed: [],
-      notes: { added: [], removed: [] },
+      preconditions: [],
+      warnings: { added: [], removed: [] },
       outputs: [],
     });
   });

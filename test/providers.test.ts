@@ -4,16 +4,9 @@
  */
 import { describe, expect, it } from "vitest";
 import { isSecretAt, runProgram, sharedRun, TEST_API_TOKEN } from "./support/harness";
+import { PROVIDERS, providerUrn } from "./support/program-checks";
 
-const PROVIDERS = {
-  kubernetes: "urn:pulumi:homecluster::homecluster::pulumi:providers:kubernetes::k8s",
-  cloudflare: "urn:pulumi:homecluster::homecluster::pulumi:providers:cloudflare::cloudflare",
-};
-
-/** The URN part of a provider reference (`<urn>::<id>`). */
-const providerUrn = (reference: string | undefined) => reference?.replace(/::[^:]*$/, "");
-
-describe("explicit providers, with the committed config", () => {
+describe("explicit providers, with the test stack's config", () => {
   const run = sharedRun();
 
   it("registers one provider per package, the explicit one", () => {

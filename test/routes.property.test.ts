@@ -12,11 +12,11 @@ import { ConfigError } from "../config/issues";
 import type { HomeclusterConfig } from "../config/schema";
 import type { AccessGuard } from "../model/access";
 import { gateway } from "./support/fixtures";
-import { stackConfig, STACK } from "./support/harness";
+import { fixtureConfig, STACK } from "./support/harness";
 
 const DOMAIN = "example.com";
 const GATEWAY_URL = "http://istio-ingress.istio-ingress.svc.cluster.local:80";
-/** The committed stack file's meshNamespaces and Access policy, which generated routes may name. */
+/** The test stack file's meshNamespaces and Access policy, which generated routes may name. */
 const MESH_NAMESPACES = ["monitoring", "media", "infra"];
 const POLICY = "admins";
 
@@ -121,8 +121,8 @@ function entry({ model, spelling: how, target: to }: GeneratedRoute): Record<str
   );
 }
 
-const BASE = stackConfig();
-/** The committed stack with these routes (and no external-dns hostname a generated route could also take). */
+const BASE = fixtureConfig();
+/** The test stack with these routes (and no external-dns hostname a generated route could also take). */
 function configWith(entries: Record<string, unknown>[]): HomeclusterConfig {
   return parseConfig(
     { ...BASE, routes: entries, externalDns: { ...(BASE.externalDns as object), hostnames: [] } },

@@ -7,15 +7,15 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { PROJECT_ROOT } from "../offline/stack-files";
+import { FIXTURE } from "./support/harness";
 
 const PRETTIER = path.join(PROJECT_ROOT, "node_modules/.bin/prettier");
 const written: string[] = [];
 afterEach(() => written.splice(0).forEach((file) => fs.rmSync(file, { force: true })));
 
-/** The committed stack file as the Pulumi CLI writes it back. */
+/** The tests' stack file as the Pulumi CLI writes it back. */
 function cliStyle(): string {
-  const committed = fs.readFileSync(path.join(PROJECT_ROOT, "Pulumi.homecluster.yaml"), "utf8");
-  return committed.replace(/\{ /g, "{").replace(/ \}/g, "}");
+  return fs.readFileSync(FIXTURE, "utf8").replace(/\{ /g, "{").replace(/ \}/g, "}");
 }
 
 /** `prettier --check` of `text` written to `name` in the project, as npm run lint runs it. */

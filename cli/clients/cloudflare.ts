@@ -51,11 +51,14 @@ function translate(Cloudflare: Sdk["default"], error: unknown, target: Cloudflar
   return new CheckError(`Cloudflare API: ${String(error instanceof Error ? error.message : error).split("\n")[0]}`);
 }
 
+/** The SDK, loaded on first use (the command loads it before its deadline starts: see check-command.ts). */
+export const loadCloudflareSdk = () => import("cloudflare");
+
 /** The client, or a CheckError when there is no token to use. */
 export async function connectCloudflare(target: CloudflareTarget): Promise<CloudflareClient> {
   const token = target.env[TOKEN_ENV];
   if (!token) throw new CheckError(`${TOKEN_ENV} is not set`, { fix: TOKEN_FIX });
-  const { default: Cloudflare } = await import("cloudflare");
+  const { default: Cloudflare } = await loadCloudflareSdk();
   const sdk = new Cloudflare({
     apiToken: token,
     // Only the token authenticates: keys a shell may also export would be sent alongside it.

@@ -12,7 +12,8 @@ import { CheckError } from "./error";
 type ClientNode = typeof import("@kubernetes/client-node", { with: { "resolution-mode": "import" } });
 
 let clientNode: Promise<ClientNode> | undefined;
-const loadClientNode = (): Promise<ClientNode> => (clientNode ??= import("@kubernetes/client-node"));
+/** client-node, loaded once (the command loads it before its deadline starts: see check-command.ts). */
+export const loadClientNode = (): Promise<ClientNode> => (clientNode ??= import("@kubernetes/client-node"));
 
 export interface KubeApis {
   core: K8s.CoreV1Api;

@@ -672,20 +672,21 @@ describe("the framework", () => {
     run,
     ...(needs ? { needs } : {}),
   });
-  const after = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
   it("runs checks concurrently, in declared order, skipping those whose needs failed", async () => {
-    const started = performance.now();
+    // a-slow answers only once b-slow has started: run one after the other, it would meet the deadline instead.
+    let started!: () => void;
+    const bStarted = new Promise<void>((resolve) => (started = resolve));
     const progress: number[] = [];
     const outcomes = await runChecks(
       [
-        check("a-slow", async () => (await after(150), ok("slow"))),
+        check("a-slow", async () => (await bStarted, ok("slow"))),
         check("a-gate", async () => {
           throw new CheckError("cannot reach it", { fix: "reach it" });
         }),
         check("b-dependent", async () => ok("never"), ["a-gate"]),
         check("b-chained", async () => ok("never"), ["b-dependent"]),
-        check("b-slow", async () => (await after(150), ok("slow too"))),
+        check("b-slow", async () => (started(), ok("slow too"))),
         check("c-bug", async () => {
           throw new TypeError("x is undefined\n    at stack");
         }),
@@ -693,7 +694,6 @@ describe("the framework", () => {
       null,
       { deadline: AbortSignal.timeout(5_000), timeoutSeconds: 5, onProgress: (done) => progress.push(done) },
     );
-    expect(performance.now() - started).toBeLessThan(280);
     expect(outcomes.map((o) => [o.id, o.status, o.message])).toEqual([
       ["a-slow", "ok", "slow"],
       ["a-gate", "fail", "cannot reach it"],
@@ -732,12 +732,10 @@ describe("the framework", () => {
   });
 
   it("ends every check by the deadline", async () => {
-    const started = performance.now();
     const [outcome] = await runChecks([check("a-hang", () => new Promise(() => undefined))], null, {
       deadline: AbortSignal.timeout(100),
       timeoutSeconds: 0.1,
     });
-    expect(performance.now() - started).toBeLessThan(400);
     expect(outcome).toMatchObject({ status: "fail", message: "no answer within 0.1 s" });
   });
 

@@ -65,6 +65,8 @@ export interface FakeServer {
   url: string;
   /** `GET <path and query>` of every request. */
   requests: string[];
+  /** The most requests it held at once, from arrival to the end of the answer. */
+  maxInFlight(): number;
   close(): Promise<void>;
 }
 
@@ -196,11 +198,19 @@ function route(state: ClusterState, url: URL, response: http.ServerResponse): vo
 
 /** Starts `server` on a free port of 127.0.0.1; `url` is its address plus `prefix`. */
 export async function listen(server: http.Server, requests: string[], prefix = ""): Promise<FakeServer> {
+  let inFlight = 0;
+  let maxInFlight = 0;
+  // Before the server's own handler, which may answer at once.
+  server.prependListener("request", (_request: http.IncomingMessage, response: http.ServerResponse) => {
+    maxInFlight = Math.max(maxInFlight, ++inFlight);
+    response.on("close", () => inFlight--);
+  });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}${prefix}`,
     requests,
+    maxInFlight: () => maxInFlight,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
@@ -209,13 +219,34 @@ export async function listen(server: http.Server, requests: string[], prefix = "
   };
 }
 
-/** A fake API server answering from `state`, or accepting connections and never answering. */
-export function startFakeKube(state: ClusterState | "hang"): Promise<FakeServer> {
+/**
+ * Holds each answer until another request arrives (then answers both), or for 50 ms when none does: a client that
+ * sends requests side by side shows as several in flight, one that waits for each answer as one.
+ */
+function answerOnOverlap(): (answer: () => void) => void {
+  const waiting = new Set<() => void>();
+  return (answer) => {
+    if (waiting.size > 0) {
+      const all = [...waiting, answer];
+      waiting.clear();
+      return all.forEach((a) => a());
+    }
+    waiting.add(answer);
+    setTimeout(() => waiting.delete(answer) && answer(), 50);
+  };
+}
+
+/**
+ * A fake API server answering from `state`, or accepting connections and never answering. `overlap`: each answer
+ * waits for the next request (answerOnOverlap), so `maxInFlight` tells whether the client asks concurrently.
+ */
+export function startFakeKube(state: ClusterState | "hang", options: { overlap?: boolean } = {}): Promise<FakeServer> {
   const requests: string[] = [];
+  const hold = options.overlap ? answerOnOverlap() : (answer: () => void) => answer();
   const server = http.createServer((request, response) => {
     requests.push(`${request.method} ${request.url}`);
     if (state === "hang") return;
-    route(state, new URL(request.url ?? "/", "http://fake"), response);
+    hold(() => route(state, new URL(request.url ?? "/", "http://fake"), response));
   });
   return listen(server, requests);
 }

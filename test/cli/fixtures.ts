@@ -14,7 +14,6 @@ import { parse, stringify } from "yaml";
 import { resourceOf } from "../../cli/checks/kubernetes/objects";
 import { COMPUTED, type StackFacts } from "../../cli/stack/facts";
 import { loadStack, type LoadOptions, type Stack } from "../../cli/stack/load";
-import { loadProgram } from "../support/harness";
 import type { AccountState } from "./fake-cloudflare";
 import type { ClusterState } from "./fake-kube";
 
@@ -33,9 +32,15 @@ export const NODES = [
 /** The owner comment on this stack's records. */
 export const RECORD_COMMENT = "Cloudflare Tunnel route of Pulumi stack homecluster/cli-test; do not edit by hand";
 
+/**
+ * The harness' loader, imported only when a test reads the stack: the harness imports vitest, and npm run bench builds
+ * these worlds outside it.
+ */
+const loadUnderTest = async () => (await import("../support/harness.js")).loadProgram();
+
 /** A stack read through the CLI's door, the program run offline under this test run's module loader. */
 export const readStack = (options: Partial<LoadOptions> = {}): Promise<Stack> =>
-  loadStack({ stack: STACK, stackFile: STACK_FILE, load: loadProgram, ...options });
+  loadStack({ stack: STACK, stackFile: STACK_FILE, load: loadUnderTest, ...options });
 
 let testStack: Promise<Stack> | undefined;
 /** The test stack's facts, read once. */

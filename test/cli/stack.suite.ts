@@ -211,13 +211,6 @@ describe("loadStack", () => {
     expect(off.facts.workloads.map((w) => w.name)).not.toContain("hubble-ui");
   });
 
-  it("reads the committed stack by its name", async () => {
-    const committed = (await readStack({ stack: "homecluster", stackFile: undefined })).facts;
-    expect(committed.stackFile).toBe(path.resolve(__dirname, "../../Pulumi.homecluster.yaml"));
-    expect(committed.kubernetes.context).toBe("admin@homecluster");
-    expect(committed.istio.meshNamespaces.sort()).toEqual(["cloudflared", "infra", "media", "monitoring"]);
-  });
-
   it("refuses an encrypted homecluster:kubeconfig unless $KUBECONFIG says where the cluster is", async () => {
     const encrypted = variant((config) => (config["homecluster:kubeconfig"] = { secure: "v1:abc" }));
     await expect(readStack({ stack: "variant", stackFile: encrypted })).rejects.toThrow(

@@ -1,6 +1,7 @@
 /**
- * The contract as another repository consumes it: `npm pack` of this project holds the contract alone, and a copy of
- * examples/app-stack outside the tree type-checks against that package, installed as npm installs a tarball.
+ * The contract as another repository consumes it: `npm run pack:contract` packs the contract alone, declaring no
+ * dependency, and a copy of examples/app-stack outside the tree type-checks against that package, installed as npm
+ * installs a tarball.
  */
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -21,7 +22,7 @@ let packed: Packed;
 let tarball: string;
 beforeAll(() => {
   const destination = fs.mkdtempSync(path.join(os.tmpdir(), "homecluster-pack-"));
-  const out = execFileSync(NPM, ["pack", "--json", "--pack-destination", destination], {
+  const out = execFileSync(NPM, ["run", "-s", "pack:contract", "--", "--json", destination], {
     cwd: PROJECT_ROOT,
     encoding: "utf8",
     stdio: ["ignore", "pipe", "pipe"],
@@ -62,13 +63,30 @@ function typecheck(dir: string): { code: number; output: string } {
 describe("the contract package", () => {
   it("holds the contract and the modules it imports, nothing else of the program", () => {
     expect(packed.files.map((f) => f.path).sort()).toEqual([
-      "README.md",
       "contract.ts",
       "crds/cilium-io.ts",
       "crds/object.ts",
       "package.json",
       "versions.ts",
     ]);
+  });
+
+  it("declares no dependency, and its files import nothing but each other", () => {
+    const unpacked = fs.mkdtempSync(path.join(os.tmpdir(), "homecluster-unpacked-"));
+    execFileSync("tar", ["-xzf", tarball, "-C", unpacked, "--strip-components=1"]);
+    const manifest = JSON.parse(fs.readFileSync(path.join(unpacked, "package.json"), "utf8"));
+    expect(Object.keys(manifest).filter((key) => /dependencies$/i.test(key))).toEqual([]);
+    const files = packed.files.map((f) => f.path).filter((file) => file.endsWith(".ts"));
+    for (const file of files) {
+      const source = fs.readFileSync(path.join(unpacked, file), "utf8");
+      for (const [, specifier] of source.matchAll(/^(?:import|export)[^"]*from "([^"]+)"/gm)) {
+        // A bare specifier would need a dependency; a relative one must land on a packed file.
+        expect(specifier, file).toMatch(/^\./);
+        expect(files, `${file} imports ${specifier}`).toContain(
+          path.posix.join(path.posix.dirname(file), `${specifier}.ts`),
+        );
+      }
+    }
   });
 
   it("type-checks a copy of examples/app-stack outside the tree, which cannot reach the program's other modules", () => {

@@ -14,6 +14,7 @@ import { PROJECT_ROOT } from "../../offline/stack-files";
 import { startFakeCloudflare } from "../cli/fake-cloudflare";
 import { startFakeKube, writeKubeconfig, type FakeServer } from "../cli/fake-kube";
 import { healthyAccount, healthyCluster, TOKEN } from "../cli/fixtures";
+import { FIXTURE } from "../support/harness";
 
 const exec = promisify(execFile);
 
@@ -35,11 +36,13 @@ function documented(doc: string, part: string): string {
 
 let workdir: string;
 beforeAll(() => {
-  // A user's clone, with a directory of its own to write into: every top-level entry of the project, linked.
+  // A user's clone, with a directory of its own to write into: every top-level entry of the project, linked, but
+  // the stack file, which is the tests' own (the project's is the user's).
   workdir = fs.mkdtempSync(path.join(os.tmpdir(), "homecluster-clone-"));
-  for (const entry of fs.readdirSync(PROJECT_ROOT).filter((e) => e !== ".git")) {
+  for (const entry of fs.readdirSync(PROJECT_ROOT).filter((e) => e !== ".git" && !/^Pulumi\..+\.yaml$/.test(e))) {
     fs.symlinkSync(path.join(PROJECT_ROOT, entry), path.join(workdir, entry));
   }
+  fs.copyFileSync(FIXTURE, path.join(workdir, path.basename(FIXTURE)));
 });
 
 const servers: FakeServer[] = [];

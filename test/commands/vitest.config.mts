@@ -1,7 +1,6 @@
-// The command lines themselves (npm run test:commands): the documented ones run through npm and a shell, the
-// start-up times measured, the contract packed with npm pack and type-checked outside the tree, ts-node as the
-// Pulumi CLI runs it. Each starts processes, so they run one file at a time, on a machine not busy with npm test,
-// and their timings measure the command rather than the tests beside it.
+// The command lines themselves (npm run test:commands): the documented ones run through npm and a shell, their exit
+// codes, the contract packed with npm pack and type-checked outside the tree, ts-node as the Pulumi CLI runs it. Each
+// starts processes, so they run one file at a time. How long they take is npm run bench's.
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
@@ -12,5 +11,6 @@ export default defineConfig({
     pool: "forks",
     fileParallelism: false,
     testTimeout: 60_000,
+    hookTimeout: 60_000,
   },
 });

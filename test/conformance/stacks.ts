@@ -1,5 +1,5 @@
 /**
- * The stacks the tier checks: the committed one, the minimal stack of a new cluster, the committed one on each other
+ * The stacks the tier checks: the tests' own, the minimal stack of a new cluster, the tests' own on each other
  * distribution, and with encryption off. Each is run as the other tests run the program (test/support/harness.ts):
  * the stack file through the ported CLI gate, then the real program under the mocks as `pulumi up`, where every
  * value a provider computes (a token, an Access application's `aud`) has a plausible mock value. A preview would
@@ -8,8 +8,9 @@
 import { parseConfig } from "../../config/load";
 import { configSchema, type HomeclusterConfig } from "../../config/schema";
 import type { StackFile } from "../../offline/config-gate";
-import { readStackFile } from "../../offline/stack-files";
-import { editStackFile, runProgram, STACK, type ConfigValues, type ProgramRun } from "../support/harness";
+import * as path from "node:path";
+import { PROJECT_ROOT, readStackFile } from "../../offline/stack-files";
+import { editStackFile, FIXTURE, runProgram, STACK, type ConfigValues, type ProgramRun } from "../support/harness";
 
 export interface StackUnderTest {
   /** How reports name it: the stack file and what was changed. */
@@ -19,7 +20,7 @@ export interface StackUnderTest {
   run: ProgramRun;
 }
 
-const COMMITTED = "Pulumi.homecluster.yaml";
+const TESTS = path.relative(PROJECT_ROOT, FIXTURE);
 const NEW_CLUSTER = "docs/Pulumi.new-cluster.yaml";
 // A name, not an address: the API endpoint a non-Talos cluster needs. Nothing is ever sent to it.
 const API_HOST = "kube-api.home.arpa";
@@ -35,21 +36,21 @@ export interface StackCase {
 }
 
 export function stackCases(): StackCase[] {
-  const committed = readStackFile(COMMITTED);
-  const committedConfig = plainConfig(committed);
-  const cilium = committedConfig["cilium"] as ConfigValues;
-  const distribution = String(committedConfig["distribution"]);
+  const tests = readStackFile(TESTS);
+  const testConfig = plainConfig(tests);
+  const cilium = testConfig["cilium"] as ConfigValues;
+  const distribution = String(testConfig["distribution"]);
   const others = configSchema.shape.distribution.unwrap().options.filter((d) => d !== distribution);
   return [
-    { name: `${COMMITTED} (${distribution})`, file: committed },
+    { name: `${TESTS} (${distribution})`, file: tests },
     { name: NEW_CLUSTER, file: readStackFile(NEW_CLUSTER) },
     ...others.map((d) => ({
-      name: `${COMMITTED} as ${d}`,
-      file: editStackFile(committed, { distribution: d, cilium: { ...cilium, k8sServiceHost: API_HOST } }),
+      name: `${TESTS} as ${d}`,
+      file: editStackFile(tests, { distribution: d, cilium: { ...cilium, k8sServiceHost: API_HOST } }),
     })),
     {
-      name: `${COMMITTED}, cilium.encryption none`,
-      file: editStackFile(committed, { cilium: { ...cilium, encryption: "none" } }),
+      name: `${TESTS}, cilium.encryption none`,
+      file: editStackFile(tests, { cilium: { ...cilium, encryption: "none" } }),
     },
   ];
 }

@@ -51,7 +51,7 @@ for (const stackCase of stackCases()) {
       it(seam.name, () => {
         const { result } = checked.seams[index]!;
         expect(result.failures).toEqual([]);
-        // The committed stack has routes, Access and an allow: every seam has something to check there.
+        // The tests' stack has routes, Access and an allow: every seam has something to check there.
         if (stackCase === first) expect(result.checked).not.toEqual([]);
       });
     }

@@ -2,7 +2,7 @@
  * The user's life cycle against the simulated cluster, as steps the scenarios share: write the stack as a user would
  * (stack init, config set --secret), read what the cluster holds, compare it with the offline plan.
  */
-import { execFileSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { parse } from "yaml";
@@ -35,25 +35,24 @@ export function initStack(world: World, name: string, config: StackConfig): stri
   return dir;
 }
 
-/** Runs one of the project's npm commands as the README writes it (`npm run -s <name> -- …`). */
-export function npmRun(world: World, dir: string, name: string, args: string[]): { status: number; stdout: string } {
-  try {
-    const stdout = execFileSync("npm", ["run", "-s", name, "--", ...args], {
-      cwd: ROOT,
-      env: { ...world.env, PULUMI_CONFIG_PASSPHRASE: world.env["PULUMI_CONFIG_PASSPHRASE"]! },
-      encoding: "utf8",
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    return { status: 0, stdout };
-  } catch (error) {
-    const e = error as { status: number; stdout: string; stderr: string };
-    return { status: e.status, stdout: `${e.stdout}${e.stderr}` };
-  }
+/**
+ * Runs one of the project's npm commands as the README writes it (`npm run -s <name> -- …`). Asynchronously: the
+ * fake Cloudflare API it calls answers from this process.
+ */
+export function npmRun(world: World, name: string, args: string[]): Promise<{ status: number; stdout: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      "npm",
+      ["run", "-s", name, "--", ...args],
+      { cwd: ROOT, env: world.env, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 },
+      (error, stdout, stderr) => resolve({ status: error ? Number(error.code ?? 1) : 0, stdout: `${stdout}${stderr}` }),
+    );
+  });
 }
 
 /** The offline plan of a stack file, as JSON. */
-export function plan(world: World, dir: string): any {
-  const out = npmRun(world, dir, "plan", ["--json", "--stack-file", path.join(dir, `Pulumi.${STACK}.yaml`)]);
+export async function plan(world: World, dir: string): Promise<any> {
+  const out = await npmRun(world, "plan", ["--json", "--stack-file", path.join(dir, `Pulumi.${STACK}.yaml`)]);
   if (out.status !== 0) throw new Error(`npm run plan failed: ${out.stdout}`);
   return JSON.parse(out.stdout);
 }

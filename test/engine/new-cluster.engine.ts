@@ -23,8 +23,8 @@ describe("the minimal new-cluster stack on a simulated cluster", () => {
     await previewIsClean(s);
   });
 
-  it("4. doctor after up", () => {
-    doctorPasses(s);
+  it("4. doctor after up", async () => {
+    await doctorPasses(s);
   });
 
   it("10. destroy leaves nothing of the stack but the CRDs Helm keeps by design", async () => {

@@ -38,7 +38,8 @@ export const changes = (result: OperationResult) =>
     .map((s) => `${s.op} ${s.name}`);
 
 export function expectOk(result: OperationResult) {
-  expect(result.error ?? "", `${result.operation} failed:\n${result.diagnostics.join("\n")}`).toBe("");
+  const why = result.diagnostics.length > 0 ? result.diagnostics.join("\n") : result.stdout.slice(-4000);
+  expect(result.error ?? "", `${result.operation} failed:\n${why}`).toBe("");
   expect(result.ok).toBe(true);
 }
 
@@ -70,7 +71,7 @@ async function liveRoute(kube: Kube, r: any): Promise<string> {
 }
 
 export async function preflightOnFreshCluster(s: Scenario) {
-  const before = npmRun(s.world, s.dir, "preflight", ["--stack-file", stackFile(s)]);
+  const before = await npmRun(s.world, "preflight", ["--stack-file", stackFile(s)]);
   if (s.existing.length > 0) {
     expect(before.status, before.stdout).toBe(1);
     for (const name of s.existing) expect(before.stdout).toContain(name);
@@ -78,14 +79,14 @@ export async function preflightOnFreshCluster(s: Scenario) {
   for (const name of s.existing) {
     await s.kube("POST", "/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name } });
   }
-  const after = npmRun(s.world, s.dir, "preflight", ["--stack-file", stackFile(s)]);
+  const after = await npmRun(s.world, "preflight", ["--stack-file", stackFile(s)]);
   expect(after.status, after.stdout).toBe(0);
 }
 
 export async function firstUp(s: Scenario) {
   const preview = await operate(s.world, s.dir, "preview");
   expectOk(preview);
-  s.planned = plan(s.world, s.dir);
+  s.planned = await plan(s.world, s.dir);
   const planned = s.planned.resources.filter((r: any) => !r.read).map((r: any) => `create ${r.name}`);
   expect(changes(preview).sort()).toEqual(planned.sort());
 
@@ -123,8 +124,8 @@ export async function refreshThenPreview(s: Scenario) {
   await previewIsClean(s);
 }
 
-export function doctorPasses(s: Scenario) {
-  const doctor = npmRun(s.world, s.dir, "doctor", ["--json", "--stack-file", stackFile(s)]);
+export async function doctorPasses(s: Scenario) {
+  const doctor = await npmRun(s.world, "doctor", ["--json", "--stack-file", stackFile(s)]);
   const report = JSON.parse(doctor.stdout.slice(doctor.stdout.indexOf("{")));
   const outcomes: any[] = report.checks ?? report.outcomes ?? [];
   const notPassing = outcomes.filter((c) => c.status !== "ok" && c.status !== "skip");
@@ -136,9 +137,9 @@ export function doctorPasses(s: Scenario) {
 /** Adds a route; the preview changes exactly what the offline plan's --diff names, by creates and updates only. */
 export async function addRoute(s: Scenario, route: Record<string, unknown>) {
   const base = path.join(s.dir, "base.json");
-  fs.writeFileSync(base, JSON.stringify(plan(s.world, s.dir)));
+  fs.writeFileSync(base, JSON.stringify(await plan(s.world, s.dir)));
   setConfig(s, { ...s.config, routes: [...(s.config["routes"] as unknown[]), route] });
-  const diffRun = npmRun(s.world, s.dir, "plan", ["--json", "--diff", base, "--stack-file", stackFile(s)]);
+  const diffRun = await npmRun(s.world, "plan", ["--json", "--diff", base, "--stack-file", stackFile(s)]);
   expect(diffRun.status, diffRun.stdout).toBe(0);
   const diff = JSON.parse(diffRun.stdout);
   const named = [...diff.added, ...diff.changed.map((c: any) => c.resource ?? c)].map((r: any) => r.name).sort();

@@ -36,8 +36,8 @@ describe("the worked example's stack on a simulated cluster", () => {
     await refreshThenPreview(s);
   });
 
-  it("4. doctor after up: every check passes; what kwok cannot show is named as skipped", () => {
-    const skipped = doctorPasses(s);
+  it("4. doctor after up: every check passes; what kwok cannot show is named as skipped", async () => {
+    const skipped = await doctorPasses(s);
     engineSummary.figures.push(`worked: doctor skipped ${skipped.join("; ") || "nothing"}`);
   });
 

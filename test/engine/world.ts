@@ -8,7 +8,6 @@
 import { execFileSync, spawn } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
-import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { parse, stringify } from "yaml";
@@ -16,7 +15,7 @@ import { accountBeforeUp } from "../cli/fixtures";
 import { startFakeCloudflare } from "../cli/fake-cloudflare";
 import type { WritableState } from "../cli/fake-cloudflare-writes";
 import type { AccountState } from "../cli/fake-cloudflare";
-import type { FakeServer } from "../cli/fake-kube";
+import { listen, type FakeServer } from "../cli/fake-kube";
 import { MOCK_PERMISSION_GROUPS } from "../../offline/mock-runtime";
 import type { Operation, OperationRequest, OperationResult } from "./operation";
 
@@ -99,14 +98,10 @@ async function startChartRepository(helm: string, chartDir: string, dir: string)
     response.writeHead(200, { "Content-Type": file.endsWith(".yaml") ? "text/yaml" : "application/gzip" });
     fs.createReadStream(file).pipe(response);
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  const repository = await listen(server, requests);
+  const url = `${repository.url}/`;
   execFileSync(helm, ["repo", "index", dir, "--url", url], { stdio: "inherit", env: proxied() });
-  return {
-    url,
-    requests,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
+  return { ...repository, url };
 }
 
 export interface World {
@@ -196,7 +191,10 @@ export async function startWorld(chartDir: string): Promise<World> {
 export function scratchProject(world: World, name: string, config: Record<string, unknown>): string {
   const dir = path.join(world.home, "projects", name);
   fs.mkdirSync(dir, { recursive: true });
-  fs.copyFileSync(path.join(ROOT, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
+  // The project's own Pulumi.yaml (its config declarations are the CLI's gate), without `main`: the program runs
+  // inline, and the CLI would look for index.ts in this directory.
+  const project = fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8").replace(/^main: .*\n/m, "");
+  fs.writeFileSync(path.join(dir, "Pulumi.yaml"), project);
   writeStackConfig(dir, config);
   return dir;
 }

@@ -1,6 +1,6 @@
 /**
  * What the pure-builder tests start from, made by the project's own code rather than written out by hand: config as
- * config/load.ts parses it (the committed stack file plus overrides), routes as config/routes.ts normalises them, and
+ * config/load.ts parses it (the test stack file plus overrides), routes as config/routes.ts normalises them, and
  * the gateway as model/ingress-gateway.ts derives it.
  */
 import { parseConfig } from "../../config/load";
@@ -8,13 +8,13 @@ import { normaliseRoutes } from "../../config/routes";
 import type { HomeclusterConfig, RouteEntry } from "../../config/schema";
 import { ingressGateway } from "../../model/ingress-gateway";
 import type { DirectRoute, Route, ServedRoute } from "../../model/routes";
-import { stackConfig, STACK, type ConfigValues } from "./harness";
+import { fixtureConfig, STACK, type ConfigValues } from "./harness";
 
 export const gateway = ingressGateway("istio-ingress");
 
-/** The committed stack file's plain config with `overrides` (`undefined` removes a key), parsed. */
+/** The test stack file's plain config with `overrides` (`undefined` removes a key), parsed. */
 export function parsedConfig(overrides: ConfigValues = {}): HomeclusterConfig {
-  const raw: ConfigValues = { ...stackConfig(), ...overrides };
+  const raw: ConfigValues = { ...fixtureConfig(), ...overrides };
   for (const [key, value] of Object.entries(raw)) if (value === undefined) delete raw[key];
   return parseConfig(raw, STACK);
 }

@@ -1,8 +1,10 @@
 /**
  * The test harness: runs the real program (index.ts) under Pulumi's mock runtime from what the Pulumi CLI would hand
- * it — Pulumi.yaml and a stack file (the committed one by default) through the ported config gate, with secrets set
- * as `pulumi config set --secret` sets them — and gives tests lookups over what it registered.
+ * it — Pulumi.yaml and a stack file (the tests' own, support/Pulumi.homecluster.yaml, by default) through the ported
+ * config gate, with secrets set as `pulumi config set --secret` sets them — and gives tests lookups over what it
+ * registered.
  */
+import * as path from "node:path";
 import { beforeAll, vi } from "vitest";
 import { applyProjectConfig, PulumiCliError, type ProgramConfig, type StackFile } from "../../offline/config-gate";
 import { readProjectFile, readStackFile } from "../../offline/stack-files";
@@ -62,13 +64,16 @@ export function plainOccurrences(raw: unknown, needle: string, at = ""): string[
   return [];
 }
 
-/** The committed stack file's config (Pulumi.homecluster.yaml), keys without the project prefix. */
-export function stackConfig(): ConfigValues {
+/**
+ * The tests' stack file. The project's Pulumi.homecluster.yaml is the user's: what they put there must not fail the
+ * tests (their deploy runs them), so no test reads its values.
+ */
+export const FIXTURE = path.join(__dirname, `Pulumi.${STACK}.yaml`);
+
+/** The tests' stack file's config, keys without the project prefix. */
+export function fixtureConfig(): ConfigValues {
   return Object.fromEntries(
-    Object.entries(readStackFile(`Pulumi.${STACK}.yaml`).config ?? {}).map(([k, v]) => [
-      k.replace(`${PROJECT}:`, ""),
-      v,
-    ]),
+    Object.entries(readStackFile(FIXTURE).config ?? {}).map(([k, v]) => [k.replace(`${PROJECT}:`, ""), v]),
   );
 }
 
@@ -111,7 +116,7 @@ export function cliConfig(stackFile: StackFile, stack = STACK): ProgramConfig {
 }
 
 export interface RunOptions {
-  /** The stack file to start from. Default: the committed Pulumi.homecluster.yaml. */
+  /** The stack file to start from. Default: the tests' own (FIXTURE). */
   stackFile?: StackFile;
   /** Keys to set or replace (whole values) in that stack file; `undefined` removes a key. */
   config?: ConfigValues;
@@ -143,12 +148,12 @@ export async function loadProgram(): Promise<Record<string, unknown>> {
 }
 
 /**
- * Runs index.ts once with the committed stack file plus `options`, and returns what it registered. Each call
+ * Runs index.ts once with the test stack file plus `options`, and returns what it registered. Each call
  * re-imports the program (vi.resetModules), so one test file may run several configs.
  */
 export async function runProgram(options: RunOptions = {}, recorded: RecordedResource[] = []): Promise<ProgramRun> {
   const stackFile = editStackFile(
-    options.stackFile ?? readStackFile(`Pulumi.${STACK}.yaml`),
+    options.stackFile ?? readStackFile(FIXTURE),
     options.config,
     options.secrets ?? { cloudflareApiToken: TEST_API_TOKEN },
   );
@@ -185,8 +190,8 @@ export async function runProgram(options: RunOptions = {}, recorded: RecordedRes
 }
 
 /**
- * Runs the program once, in a `beforeAll` of the enclosing `describe`, with the committed config plus `options`; the
- * tests read that run through the returned function.
+ * Runs the program once, in a `beforeAll` of the enclosing `describe`, with the test stack's config plus `options`;
+ * the tests read that run through the returned function.
  */
 export function sharedRun(options: RunOptions = {}): () => ProgramRun {
   let run: ProgramRun | undefined;
