@@ -70,10 +70,20 @@ export function ensureTools(): Tools {
   };
 }
 
-/** The account the fake Cloudflare API starts with: the zone, the Zero Trust team, no tunnel yet. */
+/**
+ * The account the fake Cloudflare API starts with: the zone, the Zero Trust team, no tunnel yet, and a deploy token
+ * with every right the README lists (Access' team lookup included, which the worked example's routes need).
+ */
 export function freshAccount(): AccountState & WritableState {
+  const account = accountBeforeUp();
+  const details = account.tokenDetails as { policies: { permission_groups: { id: string; name: string }[] }[] };
+  details.policies[0]!.permission_groups.push({
+    // A synthetic id: the checks match permission groups by name.
+    id: "00000000000000000000000000a0c356",
+    name: "Access: Organizations, Identity Providers, and Groups Read",
+  });
   return {
-    ...accountBeforeUp(),
+    ...account,
     mintedTokens: [],
     accessPolicies: [],
     accessApplications: [],
