@@ -5,7 +5,13 @@
  * the result (test/engine/world.ts reads it) goes to the request's resultFile.
  */
 import fs from "node:fs";
-import { LocalWorkspace, PulumiCommand, type EngineEvent, type OpType } from "@pulumi/pulumi/automation";
+import {
+  LocalWorkspace,
+  PulumiCommand,
+  type EngineEvent,
+  type OpType,
+  type StepEventMetadata,
+} from "@pulumi/pulumi/automation";
 
 export type Operation = "preview" | "up" | "refresh" | "destroy";
 
@@ -42,6 +48,8 @@ export interface OperationResult {
   error?: string;
   /** Every resource step, in the order the engine reported them (planned steps for a preview). */
   steps: Step[];
+  /** Each step as it ended (a refresh's diffs are known only then). */
+  done: Step[];
   /** Counts by operation, from the engine's summary (`same` included). */
   changes: Record<string, number>;
   /** Error diagnostics (each with its resource's URN). */
@@ -53,21 +61,21 @@ export interface OperationResult {
 
 async function run(request: OperationRequest): Promise<OperationResult> {
   const steps: Step[] = [];
+  const done: Step[] = [];
   const diagnostics: string[] = [];
   let changes: Record<string, number> = {};
   let stdout = "";
   const onEvent = (event: EngineEvent) => {
-    const step = event.resourcePreEvent?.metadata;
-    if (step) {
-      steps.push({
-        op: step.op,
-        urn: step.urn,
-        type: step.type,
-        name: step.urn.slice(step.urn.lastIndexOf("::") + 2),
-        diffs: step.diffs ?? [],
-        replaceKeys: step.keys ?? [],
-      });
-    }
+    const toStep = (step: StepEventMetadata): Step => ({
+      op: step.op,
+      urn: step.urn,
+      type: step.type,
+      name: step.urn.slice(step.urn.lastIndexOf("::") + 2),
+      diffs: step.diffs ?? [],
+      replaceKeys: step.keys ?? [],
+    });
+    if (event.resourcePreEvent) steps.push(toStep(event.resourcePreEvent.metadata));
+    if (event.resOutputsEvent) done.push(toStep(event.resOutputsEvent.metadata));
     const diagnostic = event.diagnosticEvent;
     if (diagnostic && diagnostic.severity === "error")
       diagnostics.push(`${diagnostic.urn ?? ""}: ${diagnostic.message}`);
@@ -91,6 +99,7 @@ async function run(request: OperationRequest): Promise<OperationResult> {
     ok,
     ...(error === undefined ? {} : { error }),
     steps,
+    done,
     changes,
     diagnostics,
     outputs,

@@ -247,11 +247,21 @@ function handlerOf(urn: string): Handler {
 /** Outputs that are secret in the real provider's schema. */
 const SECRET_OUTPUTS: Record<string, string[]> = { [TYPES.token]: ["value"] };
 
+/**
+ * The state: the inputs as given, then what the API computed. A computed field that is also an input the program
+ * left out (a DNS record's `ttl`, a config's `source`) is not kept: the provider only sees old outputs when it diffs,
+ * and would take it for an input that was removed.
+ */
 function outputs(urn: string, inputs: Record<string, unknown>, computed: Record<string, unknown>) {
   const secrets = SECRET_OUTPUTS[typeOf(urn)] ?? [];
+  const inputNames = schema.get(typeOf(urn)) ?? new Set();
   return {
     ...inputs,
-    ...Object.fromEntries(Object.entries(computed).map(([k, v]) => [k, secrets.includes(k) ? secret(v) : v])),
+    ...Object.fromEntries(
+      Object.entries(computed)
+        .filter(([k]) => !inputNames.has(k) || k in inputs)
+        .map(([k, v]) => [k, secrets.includes(k) ? secret(v) : v]),
+    ),
   };
 }
 
