@@ -176,10 +176,86 @@ async function suite() {
   };
 }
 
-// The engine tier's figures join here as a section of their own, present when its tools are.
+/**
+ * The engine tier's figures (docs/engine.md): the real CLI's preview of the whole program against a one-Namespace
+ * program's in the same world (goal: at most twice), the first up, and a preview with nothing to change. Measured only
+ * when the tier's tools are built and its charts and CRDs given: building them takes most of an hour.
+ */
+async function engine() {
+  const chartDir = process.env.HOMECLUSTER_CHART_DIR;
+  const crdDir = process.env.HOMECLUSTER_ENGINE_CRDS;
+  if (!chartDir || !crdDir)
+    return { absent: "HOMECLUSTER_CHART_DIR and HOMECLUSTER_ENGINE_CRDS are not set (docs/engine.md)" };
+  const tools =
+    process.env.HOMECLUSTER_TOOLS ??
+    path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "homecluster");
+  const version = fs.readFileSync(path.join(root, ".pulumi-version"), "utf8").trim();
+  const built = [`pulumi-${version}/bin/pulumi`, "apiserver/bin/kwok"].every((f) => fs.existsSync(path.join(tools, f)));
+  const provider = fs.readdirSync(tools).some((d) => d.startsWith("pulumi-resource-kubernetes-"));
+  if (!built || !provider)
+    return { absent: `the engine tier's tools are not built in ${tools} (docs/engine.md, Run it)` };
+
+  const { startWorld, operationRequest } = await import("../test/engine/world.ts");
+  const { fixture, initStack, onSimulatedCluster } = await import("../test/engine/lifecycle.ts");
+  const { kubeClient, startStandIns } = await import("../test/engine/stand-ins.ts");
+  const world = await startWorld(chartDir);
+  const stopStandIns = startStandIns(world.kubeconfig, crdDir, world.account, path.join(world.home, "stand-ins.log"));
+  const kube = kubeClient(world.kubeconfig);
+  for (const name of ["monitoring", "media", "infra"]) {
+    await kube("POST", "/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name } });
+  }
+  const config = onSimulatedCluster(world, fixture("worked"));
+  const stackDir = initStack(world, "bench-stack", config);
+  // The same config (the CLI checks it against Pulumi.yaml), which the one-Namespace program does not read.
+  const baselineDir = initStack(world, "bench-baseline", config);
+  const oneNamespace = path.join(root, "test/engine/one-namespace.ts");
+  const op = (label, dir, operation, program) => ({
+    label,
+    argv: [
+      process.execPath,
+      "--import",
+      "tsx",
+      "test/engine/operation.ts",
+      operationRequest(world, dir, operation, program).requestFile,
+    ],
+    env: world.env,
+  });
+  return {
+    measurements: [
+      {
+        name: "engine: pulumi preview of the whole program (nothing deployed)",
+        baseline: op("preview of one Namespace", baselineDir, "preview", oneNamespace),
+        figure: op("preview", stackDir, "preview"),
+        threshold: ratio(2),
+        runs: 3,
+      },
+      {
+        name: "engine: the first pulumi up",
+        baseline: op("first up of one Namespace", baselineDir, "up", oneNamespace),
+        figure: op("up", stackDir, "up"),
+        // Measured, with no goal of its own: Helm waits for every release's pods.
+        threshold: { text: "reported", limit: () => Infinity },
+        runs: 1,
+      },
+      {
+        name: "engine: pulumi preview after up (nothing to change)",
+        baseline: op("preview of one Namespace", baselineDir, "preview", oneNamespace),
+        figure: op("preview", stackDir, "preview"),
+        threshold: ratio(2),
+        runs: 3,
+      },
+    ],
+    close: async () => {
+      await stopStandIns();
+      await world.stop();
+    },
+  };
+}
+
 const SECTIONS = [
   { name: "commands", load: commands },
   { name: "test suite", load: suite },
+  { name: "engine", load: engine },
 ];
 
 function parseArgs(argv) {

@@ -6,9 +6,9 @@
 
 export type Status = "ok" | "warn" | "fail";
 
-/** What a check found. */
+/** What a check found; `skip`: the cluster cannot answer the question (its message says why). */
 export interface Result {
-  status: Status;
+  status: Status | "skip";
   /** One line: what was seen. */
   message: string;
   /** One line: what to do about it (warn and fail). */
@@ -32,6 +32,7 @@ export interface Check<Context> {
 export const ok = (message: string): Result => ({ status: "ok", message });
 export const warn = (message: string, fix: string): Result => ({ status: "warn", message, fix });
 export const fail = (message: string, fix: string): Result => ({ status: "fail", message, fix });
+export const skip = (message: string): Result => ({ status: "skip", message });
 
 /** `1 node`, `3 nodes`. */
 export function count(n: number, noun: string): string {

@@ -402,6 +402,21 @@ describe("doctor", () => {
     expect(result.code).toBe(0);
   });
 
+  it("skips the log checks, naming why, when the API server cannot reach the kubelets for logs", async () => {
+    const cluster = await healthyCluster();
+    // A closed port on this machine: the same refusal a firewalled kubelet gives.
+    cluster.kubeletUnreachable = "dial tcp 127.0.0.1:10250: connect: connection refused";
+    const result = await run(doctor, ["--json"], { cluster, account: healthyAccount() });
+    const skipped = result.checks.filter((c) => c.status === "skip").map((c) => c.id);
+    // The healthy stack protects no gateway route, so istiod's log is not read: external-dns' is the one log.
+    expect(skipped).toEqual(["external-dns-log"]);
+    expect(result.check("external-dns-log").message).toMatch(
+      /^the API server cannot read external-dns-\S+'s log from its node's kubelet \(.*connection refused\): read it on the node$/,
+    );
+    expect(notOk(result).filter((line) => !skipped.some((id) => line.startsWith(`${id}:`)))).toEqual([]);
+    expect(result.code).toBe(0);
+  });
+
   it("fails when ztunnel is missing on a node", async () => {
     const cluster = await healthyCluster();
     cluster.pods = cluster.pods.filter((p) => !(p.metadata?.labels?.app === "ztunnel" && p.spec.nodeName === "w2"));

@@ -29,6 +29,8 @@ export interface ClusterState {
   custom: Record<string, KubeObject[]>;
   /** Pod logs by `<namespace>/<pod>`. */
   logs: Record<string, string>;
+  /** Set: the API server cannot reach the kubelets, and answers every log read with this 500 (as it does). */
+  kubeletUnreachable?: string;
 }
 
 /** The built-in resources the fake serves, as API discovery lists them. */
@@ -149,6 +151,16 @@ function route(state: ClusterState, url: URL, response: http.ServerResponse): vo
   if (parts[0] === "api" && parts[2] === "namespaces" && parts.length >= 5) {
     const namespace = parts[3]!;
     const [resource, name, sub] = parts.slice(4);
+    if (resource === "pods" && sub === "log" && state.kubeletUnreachable) {
+      send(response, 500, {
+        kind: "Status",
+        apiVersion: "v1",
+        status: "Failure",
+        message: `Get "https://127.0.0.1:10250/containerLogs/${namespace}/${name}": ${state.kubeletUnreachable}`,
+        code: 500,
+      });
+      return;
+    }
     if (resource === "pods" && sub === "log") {
       const log = state.logs[`${namespace}/${name}`];
       if (log === undefined) return notFound(response, "pods", name);

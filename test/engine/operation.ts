@@ -131,7 +131,8 @@ const request = JSON.parse(fs.readFileSync(process.argv[2]!, "utf8")) as Operati
 void run(request).then(
   (result) => {
     fs.writeFileSync(request.resultFile, JSON.stringify(result));
-    process.exit(0);
+    // Failed operations exit 1 too (npm run bench times only successful ones); the tier reads the result either way.
+    process.exit(result.ok ? 0 : 1);
   },
   (error: Error) => {
     fs.writeFileSync(

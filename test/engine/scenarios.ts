@@ -141,15 +141,56 @@ const withDiffs = (result: OperationResult) =>
     .filter((st) => st.type !== "pulumi:pulumi:Stack" && !st.type.startsWith("homecluster:"))
     .map((st) => `${st.op} ${st.name} [${st.diffs.join(", ")}]`);
 
-export async function refreshThenPreview(s: Scenario) {
-  const refresh = await operate(s.world, s.dir, "refresh");
-  expectOk(refresh);
-  // A refresh reads every resource: what it found changed is in the steps' diffs as they end, and in the summary.
-  expect(refresh.done.filter((st) => st.diffs.length > 0).map((st) => `${st.name} [${st.diffs.join(", ")}]`)).toEqual(
-    [],
+/**
+ * Each refresh's updates, as the CLI prints them (` ~  <type> <name> updated … [diff: …]`): a refresh's steps carry no
+ * diffs in the engine's events, its summary only a count.
+ */
+function refreshUpdates(result: OperationResult): string[] {
+  return result.stdout
+    .split("\n")
+    .map((line) => /^\s*~\s+(\S+) (\S+) updated .*\[diff: ([^\]]*)\]/.exec(line))
+    .flatMap((m) => (m ? [`${m[1]} ${m[2]} [${m[3]}]`] : []));
+}
+
+/**
+ * `refresh`, then `preview`: nothing changes. One thing moves on the first refresh, and only in the state: the mesh
+ * namespaces the program reads (`Namespace.get`, so a missing one fails the preview) are recorded without inputs when
+ * read, and the first refresh records the live namespace as the read's inputs (`[diff: +apiVersion,kind,metadata]`).
+ * Nothing in the cluster changes, no later refresh shows it, and a preview never does.
+ */
+export async function refreshThenPreview(s: Scenario, reads: string[]) {
+  const first = await operate(s.world, s.dir, "refresh");
+  expectOk(first);
+  expect(refreshUpdates(first).sort()).toEqual(
+    reads.map((name) => `kubernetes:core/v1:Namespace ${name} [+apiVersion,kind,metadata]`).sort(),
   );
-  expect(Object.keys(refresh.changes).filter((op) => op !== "same")).toEqual([]);
   await previewIsClean(s);
+  const second = await operate(s.world, s.dir, "refresh");
+  expectOk(second);
+  expect(refreshUpdates(second)).toEqual([]);
+  expect(Object.keys(second.changes).filter((op) => op !== "same")).toEqual([]);
+  await previewIsClean(s);
+}
+
+/**
+ * The user's own apps behind the routes: a Service each (a route's port to its targetPort; an in-cluster origin's
+ * host and port), as the README's apps would have. doctor checks each route's allow against them.
+ */
+export async function deployRoutedServices(s: Scenario) {
+  for (const route of (s.config["routes"] ?? []) as Record<string, any>[]) {
+    const origin =
+      typeof route["origin"] === "string" ? /^\w+:\/\/([^.]+)\.([^.]+)\.svc[^:]*:(\d+)$/.exec(route["origin"]) : null;
+    const [name, namespace, port, targetPort] = origin
+      ? [origin[1]!, origin[2]!, Number(origin[3]), Number(origin[3])]
+      : [route["service"], route["namespace"], route["port"], route["targetPort"] ?? route["port"]];
+    if (!name || !namespace) continue;
+    await s.kube("POST", `/api/v1/namespaces/${namespace}/services`, {
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name, namespace },
+      spec: { selector: { app: name }, ports: [{ port, targetPort }] },
+    });
+  }
 }
 
 export async function doctorPasses(s: Scenario) {
@@ -239,6 +280,39 @@ export async function scaleGateway(s: Scenario) {
   await previewIsClean(s);
 }
 
+/**
+ * A release that cannot get ready: a value that keeps the gateway's pods from being scheduled (a node label no node
+ * has) and a short `helm.timeout`. The `up` fails naming the release, Helm rolls it back (atomic), and the next `up`
+ * with the fix succeeds.
+ */
+export async function unreadyRelease(s: Scenario) {
+  const good = s.config;
+  const istio = (good["istio"] ?? {}) as Record<string, any>;
+  const before = (await helmReleases(s.kube)).get("istio-ingress/istio-ingress")!;
+  setConfig(s, {
+    ...good,
+    helm: { timeout: 30 },
+    istio: {
+      ...istio,
+      values: { ...istio["values"], gateway: { nodeSelector: { "homecluster.test/absent": "true" } } },
+    },
+  });
+  const failed = await operate(s.world, s.dir, "up");
+  expect(failed.ok).toBe(false);
+  const failures = failed.diagnostics.filter((d) => d.includes("::istio-gateway:"));
+  expect(failures.length, failed.diagnostics.join("\n")).toBeGreaterThan(0);
+  // Atomic: the failed upgrade is rolled back to what ran before, as a new revision.
+  const after = (await helmReleases(s.kube)).get("istio-ingress/istio-ingress")!;
+  expect(after.status).toBe("deployed");
+  expect(after.version).toBeGreaterThan(before.version + 1);
+  const deployment = await s.kube("GET", "/apis/apps/v1/namespaces/istio-ingress/deployments/istio-ingress");
+  expect(deployment.spec.template.spec.nodeSelector ?? {}).not.toHaveProperty("homecluster.test/absent");
+
+  setConfig(s, good);
+  expectOk(await operate(s.world, s.dir, "up"));
+  await previewIsClean(s);
+}
+
 /** Removes the stack: with `tunnel.protect` false, nothing the stack created remains; what it found stays. */
 export async function destroyLeavesNothing(s: Scenario, crdsBefore: string[]) {
   const tunnel = (s.config["tunnel"] ?? {}) as Record<string, unknown>;
@@ -251,7 +325,7 @@ export async function destroyLeavesNothing(s: Scenario, crdsBefore: string[]) {
   for (const r of plannedObjects(s.planned)) {
     const live = await s.kube("GET", await liveRoute(s.kube, r));
     const what = `${r.type} ${r.inputs.metadata.namespace ?? ""}/${r.inputs.metadata.name}`;
-    if (r.type.endsWith("Patch")) {
+    if (r.type.endsWith("Patch") && s.existing.includes(r.inputs.metadata.name)) {
       // A namespace that existed before: it stays, without the stack's enrolment label.
       expect(live, what).toBeDefined();
       for (const label of Object.keys(r.inputs.metadata.labels ?? {})) {

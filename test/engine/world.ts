@@ -162,12 +162,11 @@ export async function startWorld(chartDir: string): Promise<World> {
     stops.push(() => {
       execFileSync(script("conformance", "apiserver"), ["down", runDir], { stdio: "inherit" });
     });
-    for (const dir of ["pulumi", "state", "helm/cache", "helm/config", "helm/data", "plugins"]) {
+    for (const dir of ["pulumi", "helm/cache", "helm/config", "helm/data", "plugins"]) {
       fs.mkdirSync(path.join(home, dir), { recursive: true });
     }
     const env = proxied({
       PULUMI_HOME: path.join(home, "pulumi"),
-      PULUMI_BACKEND_URL: `file://${path.join(home, "state")}`,
       PULUMI_CONFIG_PASSPHRASE: "engine-tier-passphrase",
       PULUMI_SKIP_UPDATE_CHECK: "true",
       PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
@@ -218,36 +217,50 @@ export function writeStackConfig(dir: string, config: Record<string, unknown>): 
   fs.writeFileSync(file, stringify({ ...old, config: Object.fromEntries([...plain, ...secrets]) }));
 }
 
-/** Runs a command line as a user types it, in `dir`, with the world's environment. */
-export function command(
-  world: World,
-  dir: string,
-  file: string,
-  args: string[],
-  extraEnv: Record<string, string> = {},
-) {
-  return execFileSync(file, args, { cwd: dir, env: { ...world.env, ...extraEnv }, encoding: "utf8" });
+/** The environment of a project directory: the world's, with a state backend of the project's own. */
+export function projectEnv(world: World, dir: string): Record<string, string> {
+  return { ...world.env, PULUMI_BACKEND_URL: `file://${path.join(dir, ".pulumi-state")}` };
 }
 
-/** One Pulumi operation in a process of its own (operation.ts). */
-export async function operate(world: World, dir: string, operation: Operation): Promise<OperationResult> {
+/** Runs a command line as a user types it, in `dir`, with the project's environment. */
+export function command(world: World, dir: string, file: string, args: string[]) {
+  fs.mkdirSync(path.join(dir, ".pulumi-state"), { recursive: true });
+  return execFileSync(file, args, { cwd: dir, env: projectEnv(world, dir), encoding: "utf8" });
+}
+
+/**
+ * The request file of one operation (operation.ts reads it): `program` is the module the CLI runs inline, the stack's
+ * own index.ts unless given. Returns the file, and where the result will be.
+ */
+export function operationRequest(
+  world: World,
+  dir: string,
+  operation: Operation,
+  program = path.join(ROOT, "index.ts"),
+) {
   const resultFile = path.join(dir, `.result-${operation}-${Date.now()}.json`);
   const request: OperationRequest = {
     operation,
     stack: STACK,
     workDir: dir,
     cliRoot: world.tools.cliRoot,
-    env: world.env,
-    program: path.join(ROOT, "index.ts"),
+    env: projectEnv(world, dir),
+    program,
     resultFile,
   };
   const requestFile = `${resultFile}.request`;
   fs.writeFileSync(requestFile, JSON.stringify(request));
+  return { requestFile, resultFile };
+}
+
+/** One Pulumi operation in a process of its own (operation.ts). */
+export async function operate(world: World, dir: string, operation: Operation): Promise<OperationResult> {
+  const { requestFile, resultFile } = operationRequest(world, dir, operation);
   const log = fs.openSync(path.join(dir, `${operation}.log`), "a");
   await new Promise<void>((resolve) => {
     const child = spawn(process.execPath, ["--import", "tsx", path.join(__dirname, "operation.ts"), requestFile], {
       cwd: ROOT,
-      env: world.env,
+      env: projectEnv(world, dir),
       stdio: ["ignore", log, log],
     });
     child.on("exit", () => resolve());

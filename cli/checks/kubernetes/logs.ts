@@ -5,7 +5,7 @@
  */
 import type { WorkloadRef } from "../../stack/facts";
 import { CheckError } from "../../clients/error";
-import { fail, ok, warn, type Check, type Result, type Status } from "../check";
+import { fail, ok, skip, warn, type Check, type Result, type Status } from "../check";
 import type { CheckContext } from "../context";
 import { KUBE_API } from "./cluster";
 import { logsCommand, readWorkloadPods } from "./workloads";
@@ -125,11 +125,27 @@ export function logCheck(
           } catch (error) {
             // A container that has not started has no log yet (400); the Deployment check reports it.
             if (error instanceof CheckError && error.status === 400) return [];
+            // The API server fetches a log from the node's kubelet: a kubelet it cannot reach (a firewall, a node
+            // that serves no logs) leaves the question unanswered here, not failed.
+            if (error instanceof CheckError && error.status === 500 && /containerLogs/.test(error.message)) {
+              return [{ pod: name, unreachable: error.message }];
+            }
             throw error;
           }
         }),
       );
-      return logResult(logs.flat(), ref, options.problems, options.tailLines ?? TAIL_LINES);
+      const unreachable = logs.flat().find((log) => "unreachable" in log);
+      if (unreachable && "unreachable" in unreachable) {
+        return skip(
+          `the API server cannot read ${unreachable.pod}'s log from its node's kubelet (${unreachable.unreachable}): read it on the node`,
+        );
+      }
+      return logResult(
+        logs.flat().flatMap((log) => ("text" in log ? [log] : [])),
+        ref,
+        options.problems,
+        options.tailLines ?? TAIL_LINES,
+      );
     },
   };
 }

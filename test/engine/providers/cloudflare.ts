@@ -295,7 +295,14 @@ const provider: Provider = {
     const found = await handlerOf(urn).read(id, plain(props ?? {}));
     if (!found) return {};
     const plainId = id.includes("/") ? id.slice(id.lastIndexOf("/") + 1) : id;
-    return { id: plainId, props: { ...props, ...found }, inputs: found };
+    // An import (no state yet) takes everything the API has; a refresh takes what the API has of the state's fields
+    // and keeps the rest, as the real provider keeps what the API never returns (a secret, a token's value).
+    const inputNames = schema.get(typeOf(urn)) ?? new Set<string>();
+    const importing = props === undefined || Object.keys(props).length === 0;
+    const read = importing ? found : Object.fromEntries(Object.entries(found).filter(([k]) => k in props));
+    const merged = { ...props, ...read };
+    const inputs = Object.fromEntries(Object.entries(merged).filter(([k]) => inputNames.has(k)));
+    return { id: plainId, props: merged, inputs };
   },
   async invoke(token, inputs) {
     const failures = unknownInputs(schema, token, inputs);
