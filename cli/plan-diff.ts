@@ -247,6 +247,17 @@ export function renderDiff(diff: PlanDiff, total: number, { values }: { values: 
     lines.push(`  + ${label(resource)}${resource.protect ? "  [protected]" : ""}`, ...resourceBody(resource, values));
   }
   lines.push(...diff.removed.map((r) => `  - ${label(r)}${r.protect ? "  [protected: the up will stop here]" : ""}`));
+  const guarded = diff.removed.filter((r) => r.protect);
+  if (guarded.length > 0) {
+    // The up deletes last: by the time it meets a protected resource, the rest of the change is already applied, and
+    // a protect flag lifted in config no longer reaches a resource the program stopped declaring.
+    lines.push(
+      "",
+      `Removing ${guarded.map((r) => r.name).join(", ")}, protected: an up would stop there with the rest applied.`,
+      "  Lift the protection first, with the removed entries still in config:",
+      "  pulumi config set --path tunnel.protect false && pulumi up; then remove them and pulumi up (docs/tunnel.md)",
+    );
+  }
   for (const { resource, changes: found, replaced: isReplaced } of diff.changed) {
     const header = isReplaced ? `  +- ${label(resource)}  ${replacement(resource)}` : `  ~ ${label(resource)}`;
     lines.push(header, ...found.map((c) => `      ${line(c)}`));

@@ -176,6 +176,13 @@ describe("npm run plan -- --diff", () => {
     expect(lines).toContain(
       "  - ZeroTrustAccessApplication access-app-grafana  (homecluster:cloudflare:Access access)  [protected: the up will stop here]",
     );
+    // What a protected removal needs, before the up that would stop half-way.
+    expect(lines).toContain(
+      "Removing access-app-grafana, tunnel-dns-grafana, protected: an up would stop there with the rest applied.",
+    );
+    expect(lines).toContain(
+      "  pulumi config set --path tunnel.protect false && pulumi up; then remove them and pulumi up (docs/tunnel.md)",
+    );
     expect(lines).toContain("  + VirtualService routes-books  (homecluster:mesh:IngressRoutes routes)");
     expect(lines).toContain("  ~ Release cilium-release  (homecluster:networking:Cilium cilium)");
     expect(lines).toContain("      values.hubble.ui.enabled: true → false");

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { objectsOf } from "../offline/graph";
 import { PROJECT_ROOT } from "../offline/stack-files";
-import { defaultVersions } from "../versions";
+import { chartOf, charts, defaultChartRepositories, defaultVersions } from "../versions";
 import { KUBE_VERSION } from "./conformance/env";
 import { runProgram } from "./support/harness";
 
@@ -14,6 +14,7 @@ interface Step {
   run?: string;
   with?: Record<string, unknown>;
   "working-directory"?: string;
+  env?: Record<string, string>;
 }
 interface Workflow {
   name: string;
@@ -175,6 +176,33 @@ describe("GitHub workflows", () => {
     it("with no condition that would skip it", () => {
       expect(job().if).toBeUndefined();
       expect(job().needs).toBeUndefined();
+    });
+  });
+
+  describe("run the engine tier on every pull request, forks too", () => {
+    const job = () => workflows["pull-request.yml"]!.jobs["engine"]!;
+    const runs = () => job().steps.flatMap((s) => (s.run ? [s.run] : []));
+
+    it("with the real Kubernetes provider plugin the CLI installs, and the Pulumi CLI at .pulumi-version", () => {
+      const tier = job().steps.find((s) => s.run === "npm run test:engine")!;
+      expect(tier.env).toEqual({ HOMECLUSTER_ENGINE_PLUGINS: "registry" });
+      expect(runs().join("\n")).toContain("scripts/engine/ensure-pulumi");
+      expect(job().if).toBeUndefined();
+    });
+
+    it("with every pinned chart pulled at its pin, served to the tier as its chart folder", () => {
+      const step = runs().find((r) => r.includes("HOMECLUSTER_CHART_DIR"))!;
+      const pulled = [...step.matchAll(/helm pull "?\$?([\w-]+)"? --repo (\S+) --version "\$\(pin (\w+)\)"/g)].map(
+        (m) => [m[1], m[2], m[3]],
+      );
+      const loop = /for chart in ([^;]+);/.exec(step)?.[1]?.trim().split(/\s+/) ?? [];
+      const expected = Object.values(charts).map((c) => c.chart);
+      const names = pulled.flatMap(([name]) => (name === "chart" ? loop : [name]));
+      expect(names.sort()).toEqual(expected.sort());
+      for (const [name, repo, pin] of pulled) {
+        const family = name === "chart" ? "istio" : chartOf(name!)!.family;
+        expect([repo, pin]).toEqual([defaultChartRepositories[family], family]);
+      }
     });
   });
 

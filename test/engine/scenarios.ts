@@ -266,6 +266,58 @@ export async function rotateCredentials(s: Scenario) {
   expect(withDiffs(preview)).toEqual([]);
 }
 
+/**
+ * A route removed as docs/tunnel.md says. Removing the line first is what the docs warn of: the preview refuses,
+ * naming the protected CNAME, before anything changes. The documented steps (lift `tunnel.protect` with the route
+ * still there, remove it, protect again) remove everything the route made, and nothing else.
+ */
+export async function removeRoute(s: Scenario, host: string, hostname: string) {
+  const routes = s.config["routes"] as Record<string, unknown>[];
+  const kept = routes.filter((r) => r["host"] !== host);
+  const tunnel = (s.config["tunnel"] ?? {}) as Record<string, unknown>;
+  const withProtect = (protect: boolean, list: unknown[]) => ({
+    ...s.config,
+    routes: list,
+    tunnel: { ...tunnel, protect },
+  });
+  const original = s.config;
+
+  setConfig(s, { ...original, routes: kept });
+  const refused = await operate(s.world, s.dir, "preview");
+  expect(refused.ok).toBe(false);
+  expect([refused.error, ...refused.diagnostics].join("\n")).toMatch(
+    new RegExp(`tunnel-dns-${host}[^]*protect|protect[^]*tunnel-dns-${host}`),
+  );
+
+  setConfig(s, withProtect(false, routes));
+  const unprotect = await operate(s.world, s.dir, "up");
+  expectOk(unprotect);
+  expect(changes(unprotect)).toEqual([]);
+
+  setConfig(s, withProtect(false, kept));
+  const preview = await operate(s.world, s.dir, "preview");
+  expectOk(preview);
+  expect(changes(preview).sort()).toEqual(
+    [
+      `delete mesh-allow-gateway-to-${host}`,
+      `delete routes-${host}`,
+      `delete tunnel-dns-${host}`,
+      "update routes-gateway",
+      "update tunnel-config",
+    ].sort(),
+  );
+  expectOk(await operate(s.world, s.dir, "up"));
+  expect(s.world.account.records.filter((r) => r.name === hostname)).toEqual([]);
+  const [tunnelId] = s.world.account.tunnels.filter((t) => t.deleted_at === null).map((t) => t.id);
+  const rules = s.world.account.configurations[tunnelId!]!["config"].ingress.map((r: any) => r.hostname);
+  expect(rules).not.toContain(hostname);
+
+  setConfig(s, withProtect(true, kept));
+  expectOk(await operate(s.world, s.dir, "up"));
+  await previewIsClean(s);
+  setConfig(s, { ...original, routes: kept });
+}
+
 /** A values change (gateway replicas 2 → 3) updates the Release in place: Helm's revision 2, three replicas. */
 export async function scaleGateway(s: Scenario) {
   const istio = (s.config["istio"] ?? {}) as Record<string, any>;

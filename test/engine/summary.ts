@@ -19,9 +19,13 @@ export function printSummary(title: string): void {
       ...(tools
         ? [
             `  Pulumi CLI: ${tools.cli}`,
-            `  Kubernetes provider: ${tools.kubernetesProvider}`,
-            `    code of github.com/pulumi/pulumi-kubernetes/provider/v4@${tools.providerCode} (between 4.24.0 and 4.24.1: the one`,
-            "    version the Go module proxy serves), installed as the 4.34.2 plugin @pulumi/kubernetes asks for, standing in for it",
+            ...(tools.kubernetesProvider === "registry"
+              ? ["  Kubernetes provider: the real plugin @pulumi/kubernetes asks for, from Pulumi's plugin server"]
+              : [
+                  `  Kubernetes provider: ${tools.kubernetesProvider}`,
+                  `    code of github.com/pulumi/pulumi-kubernetes/provider/v4@${tools.providerCode} (between 4.24.0 and 4.24.1: the`,
+                  "    one version the Go module proxy serves), installed as the plugin @pulumi/kubernetes asks for, standing in for it",
+                ]),
           ]
         : ["  (the tools were not set up)"]),
       "  Stood in:",

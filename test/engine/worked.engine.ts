@@ -11,6 +11,7 @@ import {
   doctorPasses,
   firstUp,
   preflightOnFreshCluster,
+  removeRoute,
   previewIsClean,
   refreshThenPreview,
   rotateCredentials,
@@ -51,6 +52,10 @@ describe("the worked example's stack on a simulated cluster", () => {
 
   it("6. the kubeconfig's client certificate rotated: the preview replaces nothing", async () => {
     await rotateCredentials(s);
+  });
+
+  it("7. the route removed as docs/tunnel.md says: the preview refuses the protected CNAME first; the steps work", async () => {
+    await removeRoute(s, "wiki", "wiki.example.com");
   });
 
   it("8. gateway replicas 2 → 3 updates the Release in place", async () => {

@@ -50,6 +50,7 @@ function proxied(extra: Record<string, string> = {}): Record<string, string> {
 export interface Tools {
   cliRoot: string;
   cli: string;
+  /** The provider plugin's executable, or "registry": the CLI installs the real plugin (where it can download). */
   kubernetesProvider: string;
   helm: string;
   /** Version of the Kubernetes provider's code, for the summary. */
@@ -58,7 +59,11 @@ export interface Tools {
 
 export function ensureTools(): Tools {
   const cliRoot = tool(script("engine", "ensure-pulumi"));
-  const kubernetesProvider = tool(script("engine", "ensure-kubernetes-provider"));
+  // HOMECLUSTER_ENGINE_PLUGINS=registry: the real plugin, from Pulumi's plugin server (the pull-request workflow).
+  const kubernetesProvider =
+    process.env["HOMECLUSTER_ENGINE_PLUGINS"] === "registry"
+      ? "registry"
+      : tool(script("engine", "ensure-kubernetes-provider"));
   tool(script("conformance", "apiserver"), "build", "--nodes");
   const helm = tool(script("conformance", "ensure-helm"));
   return {
@@ -66,7 +71,7 @@ export function ensureTools(): Tools {
     cli: path.join(cliRoot, "bin", "pulumi"),
     kubernetesProvider,
     helm,
-    providerCode: /pulumi-resource-kubernetes-(v4[^/]*)-as-/.exec(kubernetesProvider)?.[1] ?? "given",
+    providerCode: /pulumi-resource-kubernetes-(v4[^/]*)-as-/.exec(kubernetesProvider)?.[1] ?? kubernetesProvider,
   };
 }
 
@@ -179,7 +184,15 @@ export async function startWorld(chartDir: string): Promise<World> {
       CLOUDFLARE_API_TOKEN: account.token,
       CLOUDFLARE_BASE_URL: cloudflare.url,
     });
-    installPlugin(tools.cli, env, "kubernetes", packageVersion("@pulumi/kubernetes"), tools.kubernetesProvider);
+    const kubernetes = packageVersion("@pulumi/kubernetes");
+    if (tools.kubernetesProvider === "registry") {
+      execFileSync(tools.cli, ["plugin", "install", "resource", "kubernetes", kubernetes], {
+        env: { ...env, HTTP_PROXY: "", HTTPS_PROXY: "", http_proxy: "", https_proxy: "" },
+        stdio: "inherit",
+      });
+    } else {
+      installPlugin(tools.cli, env, "kubernetes", kubernetes, tools.kubernetesProvider);
+    }
     for (const name of ["cloudflare", "random"]) {
       installPlugin(
         tools.cli,
