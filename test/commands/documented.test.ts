@@ -74,7 +74,7 @@ describe("the documented command lines", () => {
     expect(plan.resources.find((r) => r.name === "cilium-release")?.inputs).toMatchObject({ chart: "cilium" });
     const diff = await shell(documented("docs/plan.md", "--diff base.json"));
     expect(diff).toMatchObject({ code: 0, stderr: "" });
-    expect(diff.stdout).toMatch(/^Offline plan diff: 0 added, 0 removed, 0 changed of \d+ resources\n/);
+    expect(diff.stdout).toMatch(/^Offline plan diff: 0 added, 0 removed, 0 changed \(0 replaced\) of \d+ resources\n/);
   }, 60_000);
 
   it("docs/troubleshooting.md: doctor --json | jq . gets JSON", async () => {

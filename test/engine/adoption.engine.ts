@@ -3,15 +3,18 @@
  * leaves it (every chart installed by real Helm under Flux's release names, the stack's namespaces made, a tunnel with
  * its configuration and CNAMEs made in the dashboard), and the stack takes it over without uninstalling anything.
  */
-import { execFileSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
+import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { helmReleases, npmRun } from "./lifecycle";
 import { expectOk, previewIsClean, setConfig, stackFile } from "./scenarios";
 import { engineStack } from "./setup";
 import { engineSummary } from "./summary";
 import { changed, operate } from "./world";
+
+const execFileAsync = promisify(execFile);
 
 // The user's namespaces, and the ones the stack would create, which Flux made.
 const s = engineStack("adopt", ["monitoring", "media"]);
@@ -37,7 +40,8 @@ describe("adopting a Flux-managed cluster and a dashboard-made tunnel", () => {
     expect(releases.length).toBe(7);
     for (const r of releases) {
       const chart = path.join(process.env["HOMECLUSTER_CHART_DIR"]!, `${r.inputs.chart}-${r.inputs.version}.tgz`);
-      execFileSync(
+      // Asynchronously: the stand-ins (istiod's webhooks, LB IPAM) answer from this process while Helm waits.
+      await execFileAsync(
         s.world.tools.helm,
         [
           "install",
@@ -53,7 +57,7 @@ describe("adopting a Flux-managed cluster and a dashboard-made tunnel", () => {
           "--kubeconfig",
           s.world.kubeconfig,
         ],
-        { env: s.world.env, stdio: ["ignore", "ignore", "inherit"] },
+        { env: s.world.env },
       );
     }
     releasesBefore = await helmReleases(s.kube);
