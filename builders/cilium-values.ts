@@ -82,6 +82,9 @@ export function ciliumValues({ cilium, distribution, podCidrs }: CiliumValuesArg
     operator: { replicas: cilium.operatorReplicas, rollOutPods: true },
     envoy: { rollOutPods: true },
     rollOutCiliumPods: true,
+    // A changed cilium-config rolls the agents (rollOutCiliumPods): one node at a time, not the chart's two, so a
+    // home cluster of two nodes never has both without a datapath agent at once.
+    updateStrategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 1 } },
   };
   return deepMerge(common, distributionPreset(distribution), cilium.values);
 }

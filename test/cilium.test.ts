@@ -90,6 +90,13 @@ describe("ciliumValues", () => {
     expect(v.envoy).toEqual({ rollOutPods: true });
   });
 
+  it("rolls the agents one node at a time (the chart's default is two)", () => {
+    expect(ciliumValues(args()).updateStrategy).toEqual({
+      type: "RollingUpdate",
+      rollingUpdate: { maxUnavailable: 1 },
+    });
+  });
+
   it("hands out network.podCidrs only in cluster-pool mode", () => {
     const v = ciliumValues({ ...args({ ipamMode: "cluster-pool" }), podCidrs: ["10.42.0.0/16"] });
     expect(v.ipam).toEqual({ mode: "cluster-pool", operator: { clusterPoolIPv4PodCIDRList: ["10.42.0.0/16"] } });

@@ -12,6 +12,7 @@ import { helmReleases, npmRun } from "./lifecycle";
 import { expectOk, previewIsClean, setConfig, stackFile } from "./scenarios";
 import { engineStack } from "./setup";
 import { engineSummary } from "./summary";
+import { chartOf, charts, type Chart } from "../../versions";
 import { changed, operate } from "./world";
 
 const execFileAsync = promisify(execFile);
@@ -31,21 +32,33 @@ describe("adopting a Flux-managed cluster and a dashboard-made tunnel", () => {
     for (const name of [...s.existing, ...FLUX_NAMESPACES]) {
       await s.kube("POST", "/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name } });
     }
-    // The plan's values: what the Flux setup ran is what the stack would run (the adopting up then upgrades in place).
+    // The values Flux ran are the ones the stack renders for releases of these names (the gateway's labels follow its
+    // release name, and a Deployment's selector cannot change: other labels would fail the adopting upgrade, which
+    // docs/migration.md covers). The plan of the stack adopting them gives those values.
+    const fluxReleases = Object.fromEntries(
+      Object.values(charts).map((c: Chart) => {
+        const namespace = c.namespace ?? (c.family === "externalDns" ? "external-dns" : "istio-ingress");
+        return [c.releaseName, `${namespace}/${fluxName(namespace, c.releaseName)}`];
+      }),
+    );
+    const plain = s.config;
+    setConfig(s, { ...plain, adopt: { releases: fluxReleases } });
     const out = path.join(s.dir, "plan-out");
     const planned = await npmRun(s.world, "plan", ["--stack-file", stackFile(s), "--out", out]);
+    setConfig(s, plain);
     expect(planned.status, planned.stdout).toBe(0);
     const plan = JSON.parse(fs.readFileSync(path.join(out, "plan.json"), "utf8"));
     const releases = plan.resources.filter((r: any) => r.type === "kubernetes:helm.sh/v3:Release");
     expect(releases.length).toBe(7);
     for (const r of releases) {
       const chart = path.join(process.env["HOMECLUSTER_CHART_DIR"]!, `${r.inputs.chart}-${r.inputs.version}.tgz`);
+      expect(r.inputs.name).toBe(fluxName(r.inputs.namespace, chartOf(r.inputs.chart)!.releaseName));
       // Asynchronously: the stand-ins (istiod's webhooks, LB IPAM) answer from this process while Helm waits.
       await execFileAsync(
         s.world.tools.helm,
         [
           "install",
-          fluxName(r.inputs.namespace, r.inputs.name),
+          r.inputs.name,
           chart,
           "--namespace",
           r.inputs.namespace,
@@ -154,6 +167,11 @@ describe("adopting a Flux-managed cluster and a dashboard-made tunnel", () => {
     }
     const cilium = await s.kube("GET", "/apis/apps/v1/namespaces/kube-system/daemonsets/cilium");
     const restarted = JSON.stringify(cilium.spec.template) !== ciliumTemplate;
+    // Restarted or not, one node at a time.
+    expect(cilium.spec.updateStrategy).toEqual({
+      type: "RollingUpdate",
+      rollingUpdate: { maxUnavailable: 1, maxSurge: 0 },
+    });
     engineSummary.figures.push(
       `adoption: Cilium's agents ${restarted ? `restarted (pod template changed; updateStrategy ${JSON.stringify(cilium.spec.updateStrategy)})` : "not restarted (pod template unchanged)"}`,
     );

@@ -141,8 +141,9 @@ const handlers: Record<string, Handler> = {
     // The API has no delete: the configuration goes with its tunnel, as the real provider's delete is a no-op.
     async delete() {},
     async read(id, s) {
-      const t = await gone(call("GET", `/accounts/${s.accountId}/cfd_tunnel/${id}`));
-      return t && { accountId: s.accountId, tunnelId: id };
+      const [account, tunnel] = id.includes("/") ? id.split("/") : [s.accountId, id];
+      const t = await gone(call("GET", `/accounts/${account}/cfd_tunnel/${tunnel}`));
+      return t && { accountId: account, tunnelId: tunnel };
     },
   },
   [TYPES.record]: {
@@ -299,7 +300,9 @@ const provider: Provider = {
     // and keeps the rest, as the real provider keeps what the API never returns (a secret, a token's value).
     const inputNames = schema.get(typeOf(urn)) ?? new Set<string>();
     const importing = props === undefined || Object.keys(props).length === 0;
-    const read = importing ? found : Object.fromEntries(Object.entries(found).filter(([k]) => k in props));
+    // Only what the API has: an absent field is left out, as a struct holds no undefined.
+    const defined = Object.entries(found).filter(([, v]) => v !== undefined && v !== null);
+    const read = Object.fromEntries(importing ? defined : defined.filter(([k]) => k in props));
     const merged = { ...props, ...read };
     const inputs = Object.fromEntries(Object.entries(merged).filter(([k]) => inputNames.has(k)));
     return { id: plainId, props: merged, inputs };
