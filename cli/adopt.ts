@@ -10,6 +10,7 @@ import { DEFAULT_TIMEOUT_SECONDS } from "./check-command";
 import type { DnsRecordInfo } from "./checks/cloudflare/dns";
 import { configDriftResult, type RemoteConfigInfo } from "./checks/cloudflare/tunnel";
 import { createContext, type CheckContext } from "./checks/context";
+import { readLive } from "./checks/kubernetes/created";
 import { installedReleases } from "./checks/kubernetes/releases";
 import { redact } from "./checks/render";
 import { collect, TOKEN_ENV } from "./clients/cloudflare";
@@ -82,18 +83,7 @@ async function kubernetesSide(context: CheckContext, report: AdoptReport): Promi
       ].join("; "),
     );
   }
-  const kube = await context.kube();
-  const live = await Promise.all(
-    objects.map((o) =>
-      kube.find((api) =>
-        api.objects.read({
-          apiVersion: o.apiVersion,
-          kind: o.kind,
-          metadata: { name: o.name, ...(o.namespace ? { namespace: o.namespace } : {}) },
-        }),
-      ),
-    ),
-  );
+  const live = await readLive(context, objects);
   objects.forEach((o, i) => {
     if (live[i] === undefined) return;
     if (o.kind === "Namespace") (report.adopt.namespaces ??= []).push(o.name);

@@ -58,25 +58,33 @@ export function createdObjectsResult(
   );
 }
 
+/** Each of `objects` as the cluster holds it, in their order; undefined where there is none. */
+export async function readLive(
+  context: CheckContext,
+  objects: readonly Pick<CreatedObject, "apiVersion" | "kind" | "name" | "namespace">[],
+): Promise<unknown[]> {
+  const kube = await context.kube();
+  return Promise.all(
+    objects.map((o) =>
+      kube.find((api) =>
+        api.objects.read({
+          apiVersion: o.apiVersion,
+          kind: o.kind,
+          metadata: { name: o.name, ...(o.namespace ? { namespace: o.namespace } : {}) },
+        }),
+      ),
+    ),
+  );
+}
+
 export const createdObjectsCheck: Check<CheckContext> = {
   id: "kube-objects",
   component: "Kubernetes",
   name: "Stack objects",
   needs: [KUBE_API],
   run: async (context) => {
-    const kube = await context.kube();
     const { objects } = context.facts.kubernetes;
-    const found = await Promise.all(
-      objects.map((o) =>
-        kube.find((api) =>
-          api.objects.read({
-            apiVersion: o.apiVersion,
-            kind: o.kind,
-            metadata: { name: o.name, ...(o.namespace ? { namespace: o.namespace } : {}) },
-          }),
-        ),
-      ),
-    );
+    const found = await readLive(context, objects);
     return createdObjectsResult(objects, found as (ManagedObject | undefined)[]);
   },
 };

@@ -8,6 +8,7 @@
 import { fail, listing, ok, type Check, type Result } from "../check";
 import type { CheckContext } from "../context";
 import { KUBE_API } from "./cluster";
+import { readLive } from "./created";
 import type { CustomObject, Meta } from "./objects";
 
 /** A Flux object as the API returns it (the parts read here). */
@@ -88,17 +89,7 @@ export const fluxCheck: Check<CheckContext> = {
         .filter((h) => fluxRelease(h) === `${r.namespace}/${r.release}`)
         .map((owner) => ({ adopted: `release ${r.namespace}/${r.release}`, kind: "helmrelease" as const, owner })),
     );
-    const live = await Promise.all(
-      adoptedObjects.map((o) =>
-        kube.find((api) =>
-          api.objects.read({
-            apiVersion: o.apiVersion,
-            kind: o.kind,
-            metadata: { name: o.name, ...(o.namespace ? { namespace: o.namespace } : {}) },
-          }),
-        ),
-      ),
-    );
+    const live = await readLive(context, adoptedObjects);
     adoptedObjects.forEach((o, i) => {
       const owner = fluxOwner((live[i] as { metadata?: Meta } | undefined)?.metadata?.labels);
       const found = owner && owners[owner.kind].get(owner.id);
