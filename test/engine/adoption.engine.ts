@@ -128,7 +128,90 @@ describe("adopting a Flux-managed cluster and a dashboard-made tunnel", () => {
     expect(Object.values(report.adopt.releases).sort()).toEqual(
       [...releasesBefore.keys()].map((key) => key.replace(/^([^/]+)\/(.*)$/, "$1/$2")).sort(),
     );
+    // An existing namespace the stack would create is never taken over unnamed: this provider's create would upsert
+    // it into the state (4.34.2 answers AlreadyExists), so preflight refuses the up until the adoption config names it.
+    const objectsCheck = async () => {
+      const run = await npmRun(s.world, "preflight", ["--json", "--stack-file", stackFile(s)]);
+      return JSON.parse(run.stdout.slice(run.stdout.indexOf("{"))).checks.find((c: any) => c.id === "kube-objects");
+    };
+    const unnamed = await objectsCheck();
+    expect(unnamed.status).toBe("fail");
+    for (const name of FLUX_NAMESPACES) expect(unnamed.message).toContain(name);
     setConfig(s, { ...s.config, adopt: report.adopt });
+    expect(report.adopt.namespaces.sort()).toEqual([...FLUX_NAMESPACES].sort());
+    expect((await objectsCheck()).status).toBe("ok");
+  });
+
+  it("preflight fails while Flux still reconciles an adopted object, naming it and the flux suspend command", async () => {
+    // Flux's CRD (enough of it) and a Kustomization that applied the cloudflared namespace, labelled as Flux labels it.
+    await s.kube("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", {
+      apiVersion: "apiextensions.k8s.io/v1",
+      kind: "CustomResourceDefinition",
+      metadata: { name: "kustomizations.kustomize.toolkit.fluxcd.io" },
+      spec: {
+        group: "kustomize.toolkit.fluxcd.io",
+        scope: "Namespaced",
+        names: {
+          kind: "Kustomization",
+          plural: "kustomizations",
+          singular: "kustomization",
+          listKind: "KustomizationList",
+        },
+        versions: [
+          {
+            name: "v1",
+            served: true,
+            storage: true,
+            schema: { openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true } },
+          },
+        ],
+      },
+    });
+    await s.kube("POST", "/api/v1/namespaces", {
+      apiVersion: "v1",
+      kind: "Namespace",
+      metadata: { name: "flux-system" },
+    });
+    const kustomization = "/apis/kustomize.toolkit.fluxcd.io/v1/namespaces/flux-system/kustomizations";
+    for (let i = 0; i < 50 && !(await s.kube("GET", kustomization).catch(() => undefined)); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 200)); // until the CRD is served
+    }
+    await s.kube("POST", kustomization, {
+      apiVersion: "kustomize.toolkit.fluxcd.io/v1",
+      kind: "Kustomization",
+      metadata: { name: "infrastructure", namespace: "flux-system" },
+      spec: { suspend: false, interval: "10m", path: "./infrastructure", prune: true },
+    });
+    await s.kube(
+      "PATCH",
+      "/api/v1/namespaces/cloudflared",
+      {
+        metadata: {
+          labels: {
+            "kustomize.toolkit.fluxcd.io/name": "infrastructure",
+            "kustomize.toolkit.fluxcd.io/namespace": "flux-system",
+          },
+        },
+      },
+      "application/merge-patch+json",
+    );
+    const fluxCheck = async () => {
+      const run = await npmRun(s.world, "preflight", ["--json", "--stack-file", stackFile(s)]);
+      return JSON.parse(run.stdout.slice(run.stdout.indexOf("{"))).checks.find((c: any) => c.id === "kube-flux");
+    };
+    const active = await fluxCheck();
+    expect(active.status).toBe("fail");
+    expect(active.message).toContain("Namespace cloudflared");
+    expect(active.message).toContain("Kustomization flux-system/infrastructure");
+    expect(active.fix).toBe("flux suspend kustomization infrastructure -n flux-system");
+    // `flux suspend` sets spec.suspend: preflight lets the up go.
+    await s.kube(
+      "PATCH",
+      `${kustomization}/infrastructure`,
+      { spec: { suspend: true } },
+      "application/merge-patch+json",
+    );
+    expect((await fluxCheck()).status).toBe("ok");
   });
 
   it("the preview imports and updates, creates only what did not exist, and replaces and deletes nothing", async () => {
