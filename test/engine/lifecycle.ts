@@ -7,7 +7,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { parse } from "yaml";
 import type { Kube } from "./stand-ins";
-import { command, ROOT, scratchProject, STACK, writeStackConfig, type World } from "./world";
+import { command, CONTEXT, ROOT, scratchProject, STACK, writeStackConfig, type World } from "./world";
 
 export type StackConfig = Record<string, unknown>;
 
@@ -20,7 +20,7 @@ export function onSimulatedCluster(world: World, config: StackConfig): StackConf
   const repository = world.charts.url;
   return {
     ...config,
-    kubeContext: "simulated",
+    kubeContext: CONTEXT,
     charts: { cilium: repository, istio: repository, externalDns: repository },
   };
 }

@@ -29,7 +29,7 @@ describe("the minimal new-cluster stack on a simulated cluster", () => {
   });
 
   it("10. destroy leaves nothing of the stack but the CRDs Helm keeps by design", async () => {
-    const left = await destroyLeavesNothing(s, []);
+    const left = await destroyLeavesNothing(s);
     expect(left.filter((name: string) => !name.endsWith(".cilium.io")).length).toBe(16);
   });
 });

@@ -31,14 +31,8 @@ const REPLACING = new Set(["replace", "create-replacement", "delete-replaced"]);
 
 export const stackFile = (s: Scenario) => path.join(s.dir, `Pulumi.${STACK}.yaml`);
 
-/**
- * `op name` of each step that changes a resource: components and the stack itself hold no state of their own (their
- * steps follow their children's and the outputs'), so they are left out.
- */
-export const changes = (result: OperationResult) =>
-  changed(result)
-    .filter((s) => s.type !== "pulumi:pulumi:Stack" && !s.type.startsWith("homecluster:"))
-    .map((s) => `${s.op} ${s.name}`);
+/** `op name` of each step that changes a resource. */
+export const changes = (result: OperationResult) => changed(result).map((s) => `${s.op} ${s.name}`);
 
 export function expectOk(result: OperationResult) {
   const why = result.diagnostics.length > 0 ? result.diagnostics.join("\n") : result.stdout.slice(-4000);
@@ -138,9 +132,7 @@ export async function previewIsClean(s: Scenario) {
 
 /** `op name [properties]` of each changing step: a failure names the resource and what differs. */
 const withDiffs = (result: OperationResult) =>
-  changed(result)
-    .filter((st) => st.type !== "pulumi:pulumi:Stack" && !st.type.startsWith("homecluster:"))
-    .map((st) => `${st.op} ${st.name} [${st.diffs.join(", ")}]`);
+  changed(result).map((st) => `${st.op} ${st.name} [${st.diffs.join(", ")}]`);
 
 /**
  * Each refresh's updates, as the CLI prints them (` ~  <type> <name> updated … [diff: …]`): a refresh's steps carry no
@@ -217,9 +209,7 @@ export async function addRoute(s: Scenario, route: Record<string, unknown>) {
 
   const preview = await operate(s.world, s.dir, "preview");
   expectOk(preview);
-  const steps = changed(preview).filter(
-    (st) => st.type !== "pulumi:pulumi:Stack" && !st.type.startsWith("homecluster:"),
-  );
+  const steps = changed(preview);
   expect(steps.map((st) => st.name).sort()).toEqual(named);
   expect(steps.filter((st) => st.op !== "create" && st.op !== "update").map((st) => `${st.op} ${st.name}`)).toEqual([]);
   expectOk(await operate(s.world, s.dir, "up"));
@@ -367,7 +357,7 @@ export async function unreadyRelease(s: Scenario) {
 }
 
 /** Removes the stack: with `tunnel.protect` false, nothing the stack created remains; what it found stays. */
-export async function destroyLeavesNothing(s: Scenario, crdsBefore: string[]) {
+export async function destroyLeavesNothing(s: Scenario) {
   const tunnel = (s.config["tunnel"] ?? {}) as Record<string, unknown>;
   setConfig(s, { ...s.config, tunnel: { ...tunnel, protect: false } });
   // The protect flag lives in the state: an up writes it before a destroy may delete what it guarded.
@@ -397,8 +387,7 @@ export async function destroyLeavesNothing(s: Scenario, crdsBefore: string[]) {
   expect([account.accessApplications, account.accessPolicies, account.mintedTokens]).toEqual([[], [], []]);
 
   // Helm keeps the CRDs its charts ask it to keep: Istio base's (helm.sh/resource-policy: keep) and external-dns'
-  // (a chart's crds/ folder is never deleted).
+  // (a chart's crds/ folder is never deleted). The cluster started with none.
   const crds = await s.kube("GET", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions");
-  const left = crds.items.map((c: any) => c.metadata.name).filter((n: string) => !crdsBefore.includes(n));
-  return left.sort();
+  return crds.items.map((c: any) => c.metadata.name).sort();
 }

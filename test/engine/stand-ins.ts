@@ -29,7 +29,7 @@ interface Kubeconfig {
   key: Buffer;
 }
 
-export function readKubeconfig(file: string): Kubeconfig {
+function readKubeconfig(file: string): Kubeconfig {
   const config = parse(fs.readFileSync(file, "utf8"));
   const data = (value: string) => Buffer.from(value, "base64");
   return {
@@ -102,7 +102,7 @@ const CCNP_CRD = {
   },
 };
 
-export function ciliumCrds(dir: string): Record<string, any>[] {
+function ciliumCrds(dir: string): Record<string, any>[] {
   const files = fs.readdirSync(dir).filter((f) => /\.ya?ml$/.test(f));
   const crds = files.flatMap((f) =>
     parseAllDocuments(fs.readFileSync(path.join(dir, f), "utf8"))

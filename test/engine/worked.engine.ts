@@ -67,7 +67,7 @@ describe("the worked example's stack on a simulated cluster", () => {
   });
 
   it("10. destroy with tunnel.protect false leaves nothing of the stack but the CRDs Helm keeps by design", async () => {
-    const left = await destroyLeavesNothing(s, []);
+    const left = await destroyLeavesNothing(s);
     const charted = left.filter((name: string) => !name.endsWith(".cilium.io"));
     expect(charted.filter((name: string) => !/\.istio\.io$|^dnsendpoints\.externaldns\.k8s\.io$/.test(name))).toEqual(
       [],

@@ -287,7 +287,10 @@ export async function operate(world: World, dir: string, operation: Operation): 
   return JSON.parse(fs.readFileSync(resultFile, "utf8")) as OperationResult;
 }
 
-/** The steps of an operation that change something (not `same`, not a read). */
+/** The steps of an operation that change a resource (not `same`, not a read, not a component's). */
 export function changed(result: OperationResult) {
-  return result.steps.filter((s) => s.op !== "same" && s.op !== "read");
+  // Components and the stack itself hold no state of their own: their steps follow their children's and the outputs'.
+  return result.steps.filter(
+    (s) => s.op !== "same" && s.op !== "read" && s.type !== "pulumi:pulumi:Stack" && !s.type.startsWith("homecluster:"),
+  );
 }
